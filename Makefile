@@ -1,0 +1,17 @@
+# Odoo Collections: the README's commands. Settings come from the environment (see README.md).
+.PHONY: run test lint install update
+
+run:       ## install what is missing, then serve Odoo with the demo database
+	bash setup/run.sh
+
+test:      ## fresh database, clean install, every test with pytest-odoo
+	bash setup/test.sh
+
+lint:      ## ruff and pylint-odoo on the addons
+	bash setup/lint.sh
+
+install:   ## only install Odoo, its virtualenv and the system packages
+	bash setup/install.sh --with-browser
+
+update:    ## upgrade the addons in the demo database, then serve it
+	UPDATE=1 bash setup/run.sh

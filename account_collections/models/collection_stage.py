@@ -1,0 +1,45 @@
+from odoo import fields, models
+
+STAGE_CODES = [
+    ("new", "New"),
+    ("reminded", "Reminded"),
+    ("promised", "Promised"),
+    ("plan", "Payment Plan"),
+    ("disputed", "Disputed"),
+    ("agency", "At Agency"),
+    ("legal", "Legal"),
+    ("paid", "Paid"),
+    ("written_off", "Written Off"),
+]
+
+
+class CollectionStage(models.Model):
+    _name = "collection.stage"
+    _description = "Collection Stage"
+    _order = "sequence, id"
+
+    name = fields.Char(required=True, translate=True)
+    sequence = fields.Integer(default=10)
+    fold = fields.Boolean(
+        string="Folded in Pipeline",
+        help="Folded stages are collapsed in the kanban view of cases.",
+    )
+    code = fields.Selection(
+        STAGE_CODES,
+        help="Technical role of the stage: the collections engine moves cases by this "
+        "code, so a stage can be renamed or reordered without breaking the flow.",
+    )
+    description = fields.Text(translate=True)
+    active = fields.Boolean(default=True)
+
+    _sql_constraints = [
+        (
+            "code_uniq",
+            "unique(code)",
+            "Each stage code can be used by only one stage: clear the code on the other stage first.",
+        ),
+    ]
+
+    def _get_by_code(self, code):
+        """Return the stage holding the given technical code (archived stages included)."""
+        return self.with_context(active_test=False).search([("code", "=", code)], limit=1)

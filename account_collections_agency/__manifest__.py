@@ -1,0 +1,24 @@
+# Copyright 2026 Odoo Collections contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+{
+    "name": "Collections Agencies",
+    "summary": "Hand hopeless cases to external collection agencies and take back status and money",
+    "version": "18.0.1.0.0",
+    "category": "Accounting/Accounting",
+    "website": "https://github.com/odoo-collections/odoo-collections",
+    "author": "Odoo Collections contributors",
+    "maintainers": ["odoo-collections"],
+    "license": "LGPL-3",
+    "installable": True,
+    "depends": ["account_collections"],
+    "data": [
+        "security/ir.model.access.csv",
+        "security/collection_agency_rules.xml",
+        "data/collection_agency_column_data.xml",
+        "views/collection_agency_views.xml",
+        "views/menus.xml",
+    ],
+    "demo": [
+        "demo/collection_agency_demo.xml",
+    ],
+}

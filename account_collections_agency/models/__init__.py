@@ -1,0 +1,2 @@
+from . import collection_agency_column
+from . import collection_agency
