@@ -20,10 +20,15 @@
         "views/collection_stage_views.xml",
         "views/collection_level_views.xml",
         "views/collection_policy_views.xml",
+        "views/collection_event_views.xml",
+        "views/collection_case_views.xml",
+        "views/res_partner_views.xml",
+        "views/account_move_views.xml",
         "views/res_config_settings_views.xml",
         "views/menus.xml",
     ],
     "demo": [
         "demo/collection_policy_demo.xml",
+        "demo/collection_case_demo.xml",
     ],
 }

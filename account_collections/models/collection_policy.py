@@ -49,6 +49,11 @@ class CollectionPolicy(models.Model):
                     )
                 )
 
+    def _pre_due_lead_days(self):
+        """How many days before the due date the earliest pre-due level of the policy runs."""
+        self.ensure_one()
+        return max([-level.delay_days for level in self.level_ids if level.delay_days < 0], default=0)
+
     @api.model
     def _get_company_default(self, company):
         return self.search([("company_id", "=", company.id), ("is_default", "=", True)], limit=1)

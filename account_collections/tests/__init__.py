@@ -1,1 +1,2 @@
 from . import test_policy
+from . import test_case_refresh

@@ -1,4 +1,7 @@
 from contextlib import contextmanager
+from datetime import timedelta
+
+from odoo import Command, fields
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 from odoo.addons.mail.tests.common import mail_new_test_user
@@ -61,3 +64,53 @@ class CollectionsCommon(AccountTestInvoicingCommon):
         }
         vals.update(extra)
         return vals
+
+    @classmethod
+    def _customer(cls, name, **vals):
+        return cls.env["res.partner"].create({"name": name, "is_company": True, **vals})
+
+    @classmethod
+    def _invoice(cls, partner, due_days_ago, amount, move_type="out_invoice", currency=None, company=None, post=True):
+        """A customer invoice (or credit note) due ``due_days_ago`` days ago (negative: in the future)."""
+        company = company or cls.company_data["company"]
+        today = fields.Date.context_today(cls.env["res.partner"])
+        move = (
+            cls.env["account.move"]
+            .with_company(company)
+            .create(
+                {
+                    "move_type": move_type,
+                    "partner_id": partner.id,
+                    "invoice_date": today - timedelta(days=max(due_days_ago, 0) + 1),
+                    "invoice_date_due": today - timedelta(days=due_days_ago),
+                    "currency_id": (currency or company.currency_id).id,
+                    "invoice_line_ids": [
+                        Command.create({"name": "Service", "quantity": 1, "price_unit": amount, "tax_ids": []})
+                    ],
+                }
+            )
+        )
+        if post:
+            move.action_post()
+        return move
+
+    @classmethod
+    def _pay(cls, invoices, amount=None, date=None):
+        vals = {"payment_date": date or fields.Date.context_today(cls.env["res.partner"])}
+        if amount is not None:
+            vals["amount"] = amount
+        wizard = (
+            cls.env["account.payment.register"]
+            .with_context(active_model="account.move", active_ids=invoices.ids)
+            .create(vals)
+        )
+        return wizard._create_payments()
+
+    def _case(self, partner, company=None):
+        return self.env["collection.case"].search(
+            [
+                ("partner_id", "=", partner.commercial_partner_id.id),
+                ("company_id", "=", (company or self.company_data["company"]).id),
+                ("state", "=", "open"),
+            ]
+        )

@@ -1,0 +1,108 @@
+from dateutil.relativedelta import relativedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+from odoo.osv import expression
+
+
+class AccountMove(models.Model):
+    _inherit = "account.move"
+
+    collection_case_id = fields.Many2one(
+        "collection.case", string="Collection Case", readonly=True, copy=False, index="btree_not_null"
+    )
+    collection_level_id = fields.Many2one(
+        "collection.level", string="Collection Level", readonly=True, copy=False, help="Last level sent for it."
+    )
+    collection_last_date = fields.Date(string="Last Reminder", readonly=True, copy=False)
+    collection_next_date = fields.Date(related="collection_case_id.next_action_date", string="Next Collection Action")
+    collection_blocked = fields.Boolean(
+        string="Excluded from Dunning",
+        copy=False,
+        tracking=True,
+        help="No reminder, fee or escalation for this invoice.",
+    )
+    collection_blocked_reason = fields.Char(string="Exclusion Reason", copy=False, tracking=True)
+    time_barred = fields.Boolean(
+        compute="_compute_time_barred",
+        search="_search_time_barred",
+        help="Due longer ago than the company's statute of limitations: never dunned automatically.",
+    )
+
+    @api.constrains("collection_blocked", "collection_blocked_reason")
+    def _check_collection_blocked_reason(self):
+        for move in self.filtered(lambda m: m.collection_blocked and not (m.collection_blocked_reason or "").strip()):
+            raise ValidationError(
+                self.env._(
+                    "Invoice %(invoice)s is excluded from dunning without a reason: say why in 'Exclusion Reason'.",
+                    invoice=move.display_name,
+                )
+            )
+
+    @api.depends("invoice_date_due", "company_id.collection_limitation_years")
+    @api.depends_context("collection_date")
+    def _compute_time_barred(self):
+        today = fields.Date.to_date(self.env.context.get("collection_date")) or fields.Date.context_today(self)
+        for move in self:
+            years = move.company_id.collection_limitation_years
+            move.time_barred = bool(
+                years and move.invoice_date_due and move.invoice_date_due < today - relativedelta(years=years)
+            )
+
+    def _search_time_barred(self, operator, value):
+        if operator not in ("=", "!="):
+            raise NotImplementedError(self.env._("Search on time-barred only supports = and !=."))
+        today = fields.Date.to_date(self.env.context.get("collection_date")) or fields.Date.context_today(self)
+        companies = self.env["res.company"].sudo().search([("collection_limitation_years", ">", 0)])
+        barred = expression.OR(
+            [
+                [
+                    ("company_id", "=", company.id),
+                    ("invoice_date_due", "<", today - relativedelta(years=company.collection_limitation_years)),
+                ]
+                for company in companies
+            ]
+            or [expression.FALSE_DOMAIN]
+        )
+        if (operator == "=") == bool(value):
+            return barred
+        return [("id", "not in", self._search(barred))]
+
+    def _collection_refresh(self):
+        """Refresh the cases of these moves' customers (cheap: one SQL pass for them)."""
+        receivables = self.filtered(lambda m: m.is_sale_document(include_receipts=True) or m.collection_case_id)
+        if receivables and not self.env.context.get("collection_no_refresh"):
+            self.env["collection.case"]._refresh(
+                receivables.company_id, partner_ids=receivables.commercial_partner_id.ids
+            )
+
+    def _post(self, soft=True):
+        posted = super()._post(soft=soft)
+        posted._collection_refresh()
+        return posted
+
+    def button_draft(self):
+        res = super().button_draft()
+        self._collection_refresh()
+        return res
+
+    def button_cancel(self):
+        res = super().button_cancel()
+        self._collection_refresh()
+        return res
+
+    def write(self, vals):
+        res = super().write(vals)
+        if "collection_blocked" in vals:
+            self._collection_refresh()
+        return res
+
+    def action_open_collection_case(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "collection.case",
+            "res_id": self.collection_case_id.id,
+            "view_mode": "form",
+            "views": [(False, "form")],
+        }

@@ -1,0 +1,508 @@
+import logging
+from collections import defaultdict
+from datetime import timedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import SQL, float_is_zero, split_every
+
+_logger = logging.getLogger(__name__)
+
+CLOSED_STAGE_CODES = ("paid", "written_off")
+
+
+class CollectionCase(models.Model):
+    """One open case per commercial partner, company and currency with receivables to collect."""
+
+    _name = "collection.case"
+    _description = "Collection Case"
+    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _order = "state, amount_overdue desc, oldest_due_date, id"
+    _check_company_auto = True
+
+    # refresh_cases works on this many customers per SQL pass (and per commit in the cron)
+    _REFRESH_BATCH = 2000
+
+    name = fields.Char(string="Reference", readonly=True, copy=False, index="trigram")
+    partner_id = fields.Many2one(
+        "res.partner", string="Customer", required=True, readonly=True, index=True, tracking=True
+    )
+    company_id = fields.Many2one("res.company", required=True, readonly=True, index=True)
+    currency_id = fields.Many2one("res.currency", required=True, readonly=True)
+    state = fields.Selection(
+        [("open", "Open"), ("closed", "Closed")], default="open", required=True, readonly=True, index=True
+    )
+    stage_id = fields.Many2one(
+        "collection.stage",
+        string="Stage",
+        tracking=True,
+        index=True,
+        group_expand="_read_group_stage_ids",
+        default=lambda self: self.env["collection.stage"]._get_by_code("new"),
+    )
+    stage_code = fields.Selection(related="stage_id.code")
+    user_id = fields.Many2one(
+        "res.users",
+        string="Collector",
+        tracking=True,
+        index=True,
+        domain="[('share', '=', False), ('company_ids', 'in', company_id)]",
+    )
+    policy_id = fields.Many2one("collection.policy", readonly=True, index=True, check_company=True)
+    level_id = fields.Many2one(
+        "collection.level", string="Current Level", readonly=True, tracking=True, help="Last level executed."
+    )
+    next_level_id = fields.Many2one("collection.level", string="Next Level", readonly=True)
+    invoice_ids = fields.One2many("account.move", "collection_case_id", string="Invoices", readonly=True)
+    open_invoice_count = fields.Integer(readonly=True)
+    amount_due = fields.Monetary(readonly=True, help="Balance of all open receivables, credits deducted.")
+    amount_overdue = fields.Monetary(readonly=True, help="Part of the balance that is past due, credits deducted.")
+    oldest_due_date = fields.Date(
+        readonly=True, index=True, help="Due date of the oldest open invoice that can be dunned."
+    )
+    days_overdue = fields.Integer(compute="_compute_days_overdue")
+    next_action_date = fields.Date(readonly=True, index=True, help="When the next level becomes due.")
+    last_action_date = fields.Date(readonly=True)
+    paused_until = fields.Date(tracking=True, help="No automatic dunning before this date.")
+    risk_score = fields.Integer(related="partner_id.risk_score", string="Risk")
+    closed_date = fields.Date(readonly=True)
+    event_ids = fields.One2many("collection.event", "case_id", string="Log", readonly=True)
+    event_count = fields.Integer(compute="_compute_event_count")
+    color = fields.Integer()
+
+    _sql_constraints = [
+        (
+            "amounts_positive",
+            "CHECK(amount_due >= 0 AND amount_overdue >= 0)",
+            "The amounts of a collection case cannot be negative.",
+        ),
+    ]
+
+    def init(self):
+        # one open case per customer, company and currency
+        self.env.cr.execute(
+            """
+            CREATE UNIQUE INDEX IF NOT EXISTS collection_case_open_uniq
+                ON collection_case (partner_id, company_id, currency_id) WHERE state = 'open'
+            """
+        )
+
+    # ------------------------------------------------------------------ computes
+    @api.depends("oldest_due_date", "state")
+    @api.depends_context("collection_date")
+    def _compute_days_overdue(self):
+        today = self._collection_today()
+        for case in self:
+            due = case.oldest_due_date
+            case.days_overdue = (today - due).days if due and case.state == "open" else 0
+
+    def _compute_event_count(self):
+        counts = dict(self.env["collection.event"]._read_group([("case_id", "in", self.ids)], ["case_id"], ["__count"]))
+        for case in self:
+            case.event_count = counts.get(case, 0)
+
+    @api.depends("name", "partner_id")
+    def _compute_display_name(self):
+        for case in self:
+            case.display_name = " - ".join(filter(None, [case.name, case.partner_id.display_name]))
+
+    @api.model
+    def _read_group_stage_ids(self, stages, domain):
+        return stages.search([])  # pylint: disable=no-search-all  # a handful of pipeline columns
+
+    def _collection_today(self):
+        return fields.Date.to_date(self.env.context.get("collection_date")) or fields.Date.context_today(self)
+
+    # ------------------------------------------------------------------ user actions
+    def write(self, vals):
+        if "stage_id" in vals and not self.env.context.get("collection_stage_by_code"):
+            stage = self.env["collection.stage"].browse(vals["stage_id"])
+            for case in self.filtered(lambda c: c.stage_id != stage):
+                self.env["collection.event"].sudo().create(
+                    case._event_vals(
+                        self.env._("Stage moved from %(old)s to %(new)s", old=case.stage_id.name, new=stage.name)
+                    )
+                )
+        if "user_id" in vals:
+            user = self.env["res.users"].browse(vals["user_id"])
+            for case in self.filtered(lambda c: c.user_id != user):
+                name = (
+                    self.env._("Assigned to %s", user.name)
+                    if user
+                    else self.env._("Collector %s unassigned", case.user_id.name)
+                )
+                self.env["collection.event"].sudo().create(case._event_vals(name))
+        return super().write(vals)
+
+    def action_pause(self, until):
+        """Pause automatic dunning of the cases until the given date (ISO string or date)."""
+        until_date = fields.Date.to_date(until) if until else False
+        if not until_date or until_date <= self._collection_today():
+            raise UserError(
+                self.env._(
+                    "Cannot pause %(cases)s: give a date after today to pause until.",
+                    cases=", ".join(self.mapped("display_name")),
+                )
+            )
+        self.write({"paused_until": until_date})
+        self.env["collection.event"].sudo().create(
+            [case._event_vals(self.env._("Dunning paused until %s", until_date)) for case in self]
+        )
+        return True
+
+    def action_resume(self):
+        paused = self.filtered("paused_until")
+        paused.write({"paused_until": False})
+        self.env["collection.event"].sudo().create([case._event_vals(self.env._("Dunning resumed")) for case in paused])
+        return True
+
+    def action_view_invoices(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("account.action_move_out_invoice_type")
+        action.update(
+            domain=[("collection_case_id", "=", self.id)],
+            context={"default_move_type": "out_invoice", "create": False},
+        )
+        return action
+
+    def action_view_events(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("account_collections.action_collection_event")
+        action.update(domain=[("case_id", "=", self.id)], context={"search_default_group_by_date": False})
+        return action
+
+    def _event_vals(self, name, **values):
+        self.ensure_one()
+        vals = {
+            "case_id": self.id,
+            "partner_id": self.partner_id.id,
+            "company_id": self.company_id.id,
+            "currency_id": self.currency_id.id,
+            "amount_due": self.amount_due,
+            "name": name,
+            "channel": "system",
+            "state": "sent",
+            "level_id": self.level_id.id,
+        }
+        vals.update(values)
+        return vals
+
+    def _move_to_stage(self, code, reason=None):
+        """Move cases to the stage holding the technical code; logs one event per moved case."""
+        stage = self.env["collection.stage"]._get_by_code(code)
+        moving = self.filtered(lambda c: c.stage_id != stage)
+        if not moving:
+            return
+        self.env["collection.event"].sudo().create(
+            [
+                case._event_vals(
+                    reason or self.env._("Stage moved from %(old)s to %(new)s", old=case.stage_id.name, new=stage.name)
+                )
+                for case in moving
+            ]
+        )
+        moving.with_context(collection_stage_by_code=True).write({"stage_id": stage.id})
+
+    # ------------------------------------------------------------------ refresh
+    @api.model
+    def refresh_cases(self, company_ids=None):
+        """Create, update and close cases from open receivables.
+
+        :param company_ids: restrict to these companies (default: all companies)
+        :return: ``{"created": n, "updated": n, "closed": n}``
+        """
+        companies = self._check_companies(company_ids)
+        return self._refresh(companies)
+
+    def _check_companies(self, company_ids):
+        Company = self.env["res.company"].sudo()
+        if not company_ids:
+            return Company.search([])  # pylint: disable=no-search-all  # every company, as documented
+        if isinstance(company_ids, int):
+            company_ids = [company_ids]
+        if not isinstance(company_ids, list | tuple) or not all(isinstance(cid, int) for cid in company_ids):
+            raise UserError(self.env._("company_ids must be a list of company ids, got %r.", company_ids))
+        companies = Company.browse(company_ids).exists()
+        if len(companies) != len(set(company_ids)):
+            missing = sorted(set(company_ids) - set(companies.ids))
+            raise UserError(self.env._("Unknown company ids: %s. Pass ids of existing companies.", missing))
+        return companies
+
+    def _refresh(self, companies, partner_ids=None):
+        """Refresh cases of the companies, batch by batch of customers.
+
+        Runs as superuser: cases are derived from accounting data only, whoever posted or
+        reconciled the entry that triggered the refresh.
+        """
+        # sudo: cases mirror the ledger; the caller's rights on cases do not matter here.
+        self = self.sudo().with_context(tracking_disable=True, mail_create_nolog=True, mail_create_nosubscribe=True)
+        self.env.flush_all()
+        if partner_ids is None:
+            partner_ids = self._partners_to_refresh(companies)
+        totals = {"created": 0, "updated": 0, "closed": 0}
+        for batch in split_every(self._REFRESH_BATCH, sorted(set(partner_ids))):
+            counts = self._refresh_batch(companies, list(batch))
+            for key, count in counts.items():
+                totals[key] += count
+        return totals
+
+    def _partners_to_refresh(self, companies):
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT DISTINCT p.commercial_partner_id
+                  FROM account_move_line aml
+                  JOIN account_account acc ON acc.id = aml.account_id
+                  JOIN res_partner p ON p.id = aml.partner_id
+                 WHERE acc.account_type = 'asset_receivable'
+                   AND aml.parent_state = 'posted'
+                   AND aml.reconciled IS NOT TRUE
+                   AND aml.company_id = ANY(%(companies)s)
+                 UNION
+                SELECT partner_id FROM collection_case WHERE state = 'open' AND company_id = ANY(%(companies)s)
+                """,
+                companies=companies.ids,
+            )
+        )
+        return [row[0] for row in rows]
+
+    def _receivable_balances(self, companies, partner_ids, today):
+        """One SQL pass over the open receivable lines of these customers.
+
+        :return: list of dicts, one per (customer, company, currency)
+        """
+        query = SQL(
+            """
+            SELECT p.commercial_partner_id AS partner_id,
+                   aml.company_id,
+                   aml.currency_id,
+                   SUM(aml.amount_residual_currency) AS amount_due,
+                   COALESCE(SUM(aml.amount_residual_currency)
+                            FILTER (WHERE aml.amount_residual_currency < 0), 0) AS credits,
+                   COALESCE(SUM(aml.amount_residual_currency)
+                            FILTER (WHERE aml.amount_residual_currency > 0 AND dunnable
+                                    AND aml.date_maturity < %(today)s), 0) AS overdue_gross,
+                   MIN(aml.date_maturity)
+                            FILTER (WHERE aml.amount_residual_currency > 0 AND dunnable) AS oldest_due_date,
+                   ARRAY_AGG(DISTINCT aml.move_id)
+                            FILTER (WHERE aml.amount_residual_currency > 0) AS move_ids
+              FROM account_move_line aml
+              JOIN account_account acc ON acc.id = aml.account_id
+              JOIN res_partner p ON p.id = aml.partner_id
+              JOIN account_move m ON m.id = aml.move_id,
+                   LATERAL (SELECT NOT COALESCE(m.collection_blocked, FALSE)
+                                   AND (c.collection_limitation_years IS NULL
+                                        OR c.collection_limitation_years = 0
+                                        OR aml.date_maturity >= %(today)s::date
+                                           - make_interval(years => c.collection_limitation_years))
+                              FROM res_company c WHERE c.id = aml.company_id) AS d(dunnable)
+             WHERE acc.account_type = 'asset_receivable'
+               AND aml.parent_state = 'posted'
+               AND aml.reconciled IS NOT TRUE
+               AND (aml.amount_residual_currency != 0 OR aml.amount_residual != 0)
+               AND aml.company_id = ANY(%(companies)s)
+               AND p.commercial_partner_id = ANY(%(partners)s)
+             GROUP BY 1, 2, 3
+            """,
+            today=today,
+            companies=companies.ids,
+            partners=partner_ids,
+        )
+        return self.env.execute_query_dict(query)
+
+    def _refresh_batch(self, companies, partner_ids):
+        today = self._collection_today()
+        rows = self._receivable_balances(companies, partner_ids, today)
+        open_cases = self.search(
+            [("state", "=", "open"), ("company_id", "in", companies.ids), ("partner_id", "in", partner_ids)]
+        )
+        cases_by_key = {(c.partner_id.id, c.company_id.id, c.currency_id.id): c for c in open_cases}
+        policies = self._policies_for(partner_ids, companies)
+        currencies = self.env["res.currency"].browse({row["currency_id"] for row in rows})
+        currencies.fetch(["rounding", "decimal_places"])
+
+        to_create, updates, seen, move_links = [], [], set(), []
+        for row in rows:
+            currency = currencies.browse(row["currency_id"])
+            amount_due = currency.round(row["amount_due"])
+            overdue = currency.round(max(0.0, min(amount_due, row["overdue_gross"] + row["credits"])))
+            policy = policies.get((row["partner_id"], row["company_id"]), self.env["collection.policy"])
+            if not self._qualifies(amount_due, overdue, row["oldest_due_date"], policy, today, currency):
+                continue
+            key = (row["partner_id"], row["company_id"], row["currency_id"])
+            seen.add(key)
+            vals = {
+                "amount_due": amount_due,
+                "amount_overdue": overdue,
+                "oldest_due_date": row["oldest_due_date"],
+                "open_invoice_count": len(row["move_ids"] or []),
+                "policy_id": policy.id or False,
+            }
+            case = cases_by_key.get(key)
+            if case:
+                if self._changed(case, vals):
+                    updates.append((case, vals))
+                move_links.append((case.id, row["move_ids"] or []))
+            else:
+                vals.update(partner_id=row["partner_id"], company_id=row["company_id"], currency_id=row["currency_id"])
+                to_create.append((vals, row["move_ids"] or []))
+
+        created = self._create_cases([vals for vals, _moves in to_create])
+        move_links += [(case.id, moves) for case, (_vals, moves) in zip(created, to_create, strict=True)]
+        self._write_amounts(updates)
+        (open_cases | created)._compute_next_action()
+        self._link_invoices(move_links)
+        to_close = open_cases.filtered(lambda c: (c.partner_id.id, c.company_id.id, c.currency_id.id) not in seen)
+        to_close._close(today)
+        return {"created": len(created), "updated": len(updates), "closed": len(to_close)}
+
+    @api.model
+    def _qualifies(self, amount_due, overdue, oldest_due_date, policy, today, currency):
+        if float_is_zero(amount_due, precision_rounding=currency.rounding) or amount_due < 0:
+            return False
+        if not float_is_zero(overdue, precision_rounding=currency.rounding):
+            return True
+        lead_days = policy._pre_due_lead_days() if policy else 0
+        return bool(oldest_due_date and lead_days and oldest_due_date <= today + timedelta(days=lead_days))
+
+    def _policies_for(self, partner_ids, companies):
+        """Policy of each (customer, company): the customer's own, else the company default."""
+        Policy = self.env["collection.policy"]
+        defaults = {policy.company_id.id: policy for policy in Policy.search([("is_default", "=", True)])}
+        partners = self.env["res.partner"].browse(partner_ids)
+        result = {}
+        for company in companies:
+            for partner in partners.with_company(company):
+                policy = partner.collection_policy_id or defaults.get(company.id, Policy)
+                if policy and policy.company_id == company:
+                    result[(partner.id, company.id)] = policy
+        return result
+
+    @api.model
+    def _changed(self, case, vals):
+        for field, value in vals.items():
+            current = case[field]
+            if isinstance(current, models.BaseModel):
+                current = current.id or False
+            if current != value:
+                return True
+        return False
+
+    def _create_cases(self, vals_list):
+        if not vals_list:
+            return self.browse()
+        stage = self.env["collection.stage"]._get_by_code("new")
+        cases = self.create([{"stage_id": stage.id, **vals} for vals in vals_list])
+        self.env.execute_query(
+            SQL(
+                "UPDATE collection_case SET name = 'COL' || LPAD(id::text, 6, '0') WHERE id = ANY(%s)",
+                cases.ids,
+            )
+        )
+        cases.invalidate_recordset(["name"])
+        self.env["collection.event"].create([case._event_vals(self.env._("Case opened")) for case in cases])
+        return cases
+
+    def _write_amounts(self, updates):
+        """Write the refreshed amounts of many cases in one UPDATE."""
+        if not updates:
+            return
+        values = SQL(", ").join(
+            SQL(
+                "(%s, %s, %s, %s::date, %s, %s)",
+                case.id,
+                vals["amount_due"],
+                vals["amount_overdue"],
+                vals["oldest_due_date"],
+                vals["open_invoice_count"],
+                vals["policy_id"] or None,
+            )
+            for case, vals in updates
+        )
+        self.env.execute_query(
+            SQL(
+                """
+                UPDATE collection_case c
+                   SET amount_due = v.amount_due, amount_overdue = v.amount_overdue,
+                       oldest_due_date = v.oldest_due_date, open_invoice_count = v.open_invoice_count,
+                       policy_id = v.policy_id, write_date = NOW() AT TIME ZONE 'UTC', write_uid = %s
+                  FROM (VALUES %s) AS v(id, amount_due, amount_overdue, oldest_due_date, open_invoice_count, policy_id)
+                 WHERE c.id = v.id
+                """,
+                self.env.uid,
+                values,
+            )
+        )
+        self.browse([case.id for case, _vals in updates]).invalidate_recordset(
+            ["amount_due", "amount_overdue", "oldest_due_date", "open_invoice_count", "policy_id"]
+        )
+
+    def _link_invoices(self, move_links):
+        """Point every open invoice at its case, in one UPDATE."""
+        move_ids, case_ids = [], []
+        for case_id, moves in move_links:
+            move_ids += moves
+            case_ids += [case_id] * len(moves)
+        if not move_ids:
+            return
+        self.env.execute_query(
+            SQL(
+                """
+                UPDATE account_move m SET collection_case_id = v.case_id
+                  FROM unnest(%s::int[], %s::int[]) AS v(move_id, case_id)
+                 WHERE m.id = v.move_id AND m.collection_case_id IS DISTINCT FROM v.case_id
+                """,
+                move_ids,
+                case_ids,
+            )
+        )
+        self.env["account.move"].browse(move_ids).invalidate_recordset(["collection_case_id"])
+        self.invalidate_model(["invoice_ids"])
+
+    def _compute_next_action(self):
+        """Next level of each case and the date it becomes due (no query per case)."""
+        levels_by_policy = defaultdict(list)
+        for level in self.policy_id.level_ids:
+            levels_by_policy[level.policy_id.id].append(level)
+        changes = defaultdict(lambda: self.browse())
+        for case in self:
+            levels = levels_by_policy.get(case.policy_id.id, [])
+            current = case.level_id.delay_days if case.level_id else None
+            next_level = next((lvl for lvl in levels if current is None or lvl.delay_days > current), None)
+            next_date = (
+                case.oldest_due_date + timedelta(days=next_level.delay_days)
+                if next_level and case.oldest_due_date
+                else False
+            )
+            if case.paused_until and next_date and next_date < case.paused_until:
+                next_date = case.paused_until
+            key = (next_level.id if next_level else False, next_date)
+            if (case.next_level_id.id or False, case.next_action_date) != key:
+                changes[key] |= case
+        for (level_id, next_date), cases in changes.items():
+            cases.write({"next_level_id": level_id, "next_action_date": next_date})
+
+    def _close(self, today):
+        if not self:
+            return
+        self.write(
+            {
+                "state": "closed",
+                "closed_date": today,
+                "amount_due": 0.0,
+                "amount_overdue": 0.0,
+                "open_invoice_count": 0,
+                "next_action_date": False,
+                "next_level_id": False,
+            }
+        )
+        self._move_to_stage("paid", reason=self.env._("Nothing left to collect: case closed"))
+
+    # ------------------------------------------------------------------ demo
+    @api.model
+    def _demo_pay_invoices(self, invoice_ids):
+        """Demo data helper: register a full payment for the given invoices."""
+        invoices = self.env["account.move"].browse(invoice_ids)
+        self.env["account.payment.register"].with_context(active_model="account.move", active_ids=invoices.ids).create(
+            {}
+        )._create_payments()

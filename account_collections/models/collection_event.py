@@ -1,0 +1,81 @@
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+CHANNELS = [
+    ("email", "Email"),
+    ("letter", "Letter"),
+    ("sms", "SMS"),
+    ("call", "Call"),
+    ("portal", "Portal"),
+    ("agency", "Agency"),
+    ("system", "System"),
+]
+EVENT_STATES = [("queued", "Queued"), ("sent", "Sent"), ("failed", "Failed"), ("skipped", "Skipped")]
+CALL_OUTCOMES = [
+    ("reached", "Reached"),
+    ("no_answer", "No Answer"),
+    ("promise", "Promise to Pay"),
+    ("refused", "Refused to Pay"),
+    ("wrong_number", "Wrong Number"),
+]
+
+
+class CollectionEvent(models.Model):
+    """Append-only audit log of every contact attempt and every change of a case.
+
+    Nobody edits or deletes an event. The only change allowed is the system moving a
+    queued contact to its outcome (sent, failed or skipped) once the channel reports it.
+    """
+
+    _name = "collection.event"
+    _description = "Collection Event"
+    _order = "date desc, id desc"
+    _rec_name = "name"
+
+    # fields the system may still fill in while a queued event gets its outcome
+    _OUTCOME_FIELDS = frozenset({"state", "reason", "mail_message_id", "mail_mail_id", "attachment_id"})
+
+    case_id = fields.Many2one("collection.case", required=True, ondelete="restrict", index=True)
+    partner_id = fields.Many2one("res.partner", string="Customer", required=True, index=True)
+    company_id = fields.Many2one("res.company", required=True, index=True)
+    currency_id = fields.Many2one("res.currency")
+    name = fields.Char(string="Summary", required=True)
+    date = fields.Datetime(required=True, default=fields.Datetime.now, index=True)
+    channel = fields.Selection(CHANNELS, required=True, default="system", index=True)
+    direction = fields.Selection([("outbound", "Outbound"), ("inbound", "Inbound")], default="outbound", required=True)
+    state = fields.Selection(EVENT_STATES, required=True, default="sent", index=True)
+    reason = fields.Char(help="Why a contact was skipped or failed.")
+    user_id = fields.Many2one("res.users", string="By", default=lambda self: self.env.user)
+    level_id = fields.Many2one("collection.level", ondelete="set null", index=True)
+    invoice_ids = fields.Many2many("account.move", string="Invoices")
+    amount_due = fields.Monetary(currency_field="currency_id", help="What the customer owed at that moment.")
+    outcome = fields.Selection(CALL_OUTCOMES)
+    note = fields.Text()
+    mail_message_id = fields.Many2one("mail.message", string="Message", ondelete="set null")
+    mail_mail_id = fields.Many2one("mail.mail", string="Email", ondelete="set null")
+    attachment_id = fields.Many2one("ir.attachment", string="Document", ondelete="set null")
+
+    def write(self, vals):
+        if not self._is_outcome_update(vals):
+            raise UserError(
+                self.env._(
+                    "The collections log is append-only: %(events)s cannot be changed. "
+                    "Log a new event to record what happened since.",
+                    events=", ".join(self.mapped("name")[:3]),
+                )
+            )
+        return super().write(vals)
+
+    def _is_outcome_update(self, vals):
+        return (
+            self.env.su
+            and set(vals) <= self._OUTCOME_FIELDS
+            and vals.get("state", "sent") in ("sent", "failed", "skipped")
+            and all(event.state == "queued" for event in self)
+        )
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_never(self):
+        raise UserError(
+            self.env._("The collections log is append-only: events cannot be deleted, they are the audit trail.")
+        )
