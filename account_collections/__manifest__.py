@@ -17,6 +17,9 @@
         "security/ir.model.access.csv",
         "security/collection_rules.xml",
         "data/collection_stage_data.xml",
+        "data/mail_template_data.xml",
+        "data/collection_policy_data.xml",
+        "data/ir_cron_data.xml",
         "views/collection_stage_views.xml",
         "views/collection_level_views.xml",
         "views/collection_policy_views.xml",
@@ -28,7 +31,6 @@
         "views/menus.xml",
     ],
     "demo": [
-        "demo/collection_policy_demo.xml",
         "demo/collection_case_demo.xml",
     ],
 }

@@ -74,7 +74,8 @@ class TestInstall(TransactionCase):
             model.search([], limit=1)  # raises AccessError if the manager could not list them
 
     def test_demo_data_is_loaded(self):
-        policy = self.env.ref("account_collections.demo_policy_standard")
+        policy = self.env.ref("account_collections.policy_standard")
         self.assertTrue(policy.is_default)
         self.assertEqual(policy.level_ids.mapped("delay_days"), [-3, 10, 30, 60])
+        self.assertTrue(policy.level_ids[0].mail_template_id, "the default policy emails out of the box")
         self.assertTrue(self.env.ref("account_collections_agency.demo_agency").include_fields)

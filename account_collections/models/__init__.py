@@ -8,3 +8,5 @@ from . import res_config_settings
 from . import res_partner
 from . import account_move
 from . import account_move_line
+from . import collection_case_engine
+from . import mail_mail

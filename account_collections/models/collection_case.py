@@ -54,6 +54,9 @@ class CollectionCase(models.Model):
     )
     next_level_id = fields.Many2one("collection.level", string="Next Level", readonly=True)
     invoice_ids = fields.One2many("account.move", "collection_case_id", string="Invoices", readonly=True)
+    open_invoice_ids = fields.Many2many(
+        "account.move", string="Open Invoices", compute="_compute_open_invoice_ids", help="Invoices still to be paid."
+    )
     open_invoice_count = fields.Integer(readonly=True)
     amount_due = fields.Monetary(readonly=True, help="Balance of all open receivables, credits deducted.")
     amount_overdue = fields.Monetary(readonly=True, help="Part of the balance that is past due, credits deducted.")
@@ -95,6 +98,13 @@ class CollectionCase(models.Model):
         for case in self:
             due = case.oldest_due_date
             case.days_overdue = (today - due).days if due and case.state == "open" else 0
+
+    @api.depends("invoice_ids.payment_state", "invoice_ids.state")
+    def _compute_open_invoice_ids(self):
+        for case in self:
+            case.open_invoice_ids = case.invoice_ids.filtered(
+                lambda m: m.state == "posted" and m.payment_state not in ("paid", "in_payment", "reversed")
+            ).sorted(lambda m: (m.invoice_date_due or m.date, m.id))
 
     def _compute_event_count(self):
         counts = dict(self.env["collection.event"]._read_group([("case_id", "in", self.ids)], ["case_id"], ["__count"]))

@@ -1,0 +1,456 @@
+import logging
+from collections import defaultdict
+from datetime import datetime, time, timedelta
+
+import pytz
+
+from odoo import api, fields, models, modules
+from odoo.exceptions import UserError
+from odoo.tools import SQL, split_every
+
+_logger = logging.getLogger(__name__)
+
+# channels that reach the customer: they count against the weekly cap
+CONTACT_CHANNELS = ("email", "letter", "sms", "call")
+# stages where internal dunning stops
+STOPPED_STAGE_CODES = ("agency", "legal", "paid", "written_off")
+
+
+class CollectionCase(models.Model):
+    """The dunning engine: executes due levels, batch by batch, exactly once."""
+
+    _inherit = "collection.case"
+
+    # ------------------------------------------------------------------ entry points
+    @api.model
+    def run_collections(self, date=None, company_ids=None):
+        """Refresh the cases, then execute every due level.
+
+        :param date: ISO date of the run (default today), to simulate another day
+        :param company_ids: restrict to these companies (default: all)
+        :return: ``{"cases": n, "sent": n, "queued": n, "skipped": n, "failed": n}``
+        """
+        return self._run_collections(date=date, company_ids=company_ids)
+
+    @api.model
+    def _cron_run_collections(self):
+        self._run_collections(commit=True)
+
+    def action_run_collections(self):
+        """Manager button: run the engine now, for the current companies."""
+        if not self.env.user.has_group("account_collections.group_collection_manager"):
+            raise UserError(self.env._("Only Collections Managers can run the collections engine."))
+        counts = self._run_collections(company_ids=self.env.companies.ids)
+        return self._notification(
+            self.env._("Collections run"),
+            self.env._(
+                "%(cases)s cases worked: %(queued)s queued, %(sent)s sent, %(skipped)s deferred, %(failed)s failed.",
+                **counts,
+            ),
+        )
+
+    def action_send_next_reminder(self):
+        """Collector button: execute the next level of these cases now, whatever its date."""
+        today = self._collection_today()
+        cases = self.filtered(lambda c: c.state == "open" and c.next_level_id)
+        if not cases:
+            raise UserError(
+                self.env._(
+                    "%(cases)s has no next level to send: the case is closed or its policy has no level left.",
+                    cases=", ".join(self.mapped("display_name")),
+                )
+            )
+        counts = self._empty_counts()
+        self.sudo()._execute_batch(cases.ids, today, counts, force=True)
+        return self._notification(
+            self.env._("Reminder"),
+            self.env._("%(queued)s queued, %(sent)s sent, %(skipped)s deferred, %(failed)s failed.", **counts),
+        )
+
+    @api.model
+    def _notification(self, title, message):
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": title,
+                "message": message,
+                "sticky": False,
+                "next": {"type": "ir.actions.act_window_close"},
+            },
+        }
+
+    # ------------------------------------------------------------------ the run
+    @api.model
+    def _empty_counts(self):
+        return {"cases": 0, "sent": 0, "queued": 0, "skipped": 0, "failed": 0}
+
+    @api.model
+    def _run_collections(self, date=None, company_ids=None, commit=False):
+        today = self._parse_run_date(date)
+        companies = self._check_companies(company_ids)
+        # sudo: the engine acts for the company on data derived from the ledger.
+        engine = self.sudo().with_context(collection_date=fields.Date.to_string(today))
+        engine._refresh(companies)
+        due_ids = engine._select_due_case_ids(companies, today)
+        counts = self._empty_counts()
+        batch_size = engine._batch_size()
+        done = 0
+        commit = commit and not modules.module.current_test
+        if commit:
+            self.env.cr.commit()  # pylint: disable=invalid-commit  # cron: refreshed cases are kept
+        for batch in split_every(batch_size, due_ids):
+            # a batch is all or nothing: a crash rolls back its cases, earlier batches stay done
+            with self.env.cr.savepoint():
+                engine._execute_batch(list(batch), today, counts)
+            done += len(batch)
+            if commit:
+                self.env.cr.commit()  # pylint: disable=invalid-commit  # cron batch boundary
+                self.env["ir.cron"]._notify_progress(done=done, remaining=len(due_ids) - done)
+        _logger.info("Collections run for %s: %s", today, counts)
+        return counts
+
+    def _parse_run_date(self, date):
+        if not date:
+            return fields.Date.context_today(self)
+        try:
+            return fields.Date.to_date(date)
+        except (TypeError, ValueError) as error:
+            raise UserError(self.env._("The run date %(date)r is not an ISO date (YYYY-MM-DD).", date=date)) from error
+
+    def _batch_size(self):
+        value = self.env["ir.config_parameter"].sudo().get_param("account_collections.batch_size", "500")
+        try:
+            return max(1, int(value))
+        except ValueError:
+            return 500
+
+    def _due_condition(self, today):
+        return SQL(
+            """
+            c.state = 'open'
+              AND c.next_level_id IS NOT NULL
+              AND c.next_action_date <= %(today)s
+              AND (c.paused_until IS NULL OR c.paused_until <= %(today)s)
+              AND NOT EXISTS (SELECT 1 FROM collection_stage s
+                               WHERE s.id = c.stage_id AND s.code IN %(stopped)s)
+              AND EXISTS (SELECT 1 FROM collection_level l WHERE l.id = c.next_level_id AND l.auto_execute)
+            """,
+            today=today,
+            stopped=STOPPED_STAGE_CODES,
+        )
+
+    def _select_due_case_ids(self, companies, today):
+        self.env.flush_all()
+        rows = self.env.execute_query(
+            SQL(
+                "SELECT c.id FROM collection_case c WHERE %s AND c.company_id = ANY(%s) ORDER BY c.id",
+                self._due_condition(today),
+                companies.ids,
+            )
+        )
+        return [row[0] for row in rows]
+
+    def _lock_due_cases(self, case_ids, today, force=False):
+        """Lock the cases still due; cases another worker holds are skipped, not waited for."""
+        condition = SQL("c.state = 'open' AND c.next_level_id IS NOT NULL") if force else self._due_condition(today)
+        rows = self.env.execute_query(
+            SQL(
+                "SELECT c.id FROM collection_case c WHERE c.id = ANY(%s) AND %s ORDER BY c.id FOR UPDATE SKIP LOCKED",
+                case_ids,
+                condition,
+            )
+        )
+        return self.browse([row[0] for row in rows])
+
+    def _execute_batch(self, case_ids, today, counts, force=False):
+        self.env.flush_all()
+        cases = self._lock_due_cases(case_ids, today, force=force)
+        if not cases:
+            return
+        # the locked rows may have moved since selection: read them fresh
+        cases.invalidate_recordset()
+        now = fields.Datetime.now()
+        deferred = cases._check_contact_guards(now, today)
+        events = []
+        for case, (reason, retry_date) in deferred.items():
+            events.append(case._event_vals(reason, state="skipped", reason=reason, level_id=case.next_level_id.id))
+            counts["skipped"] += 1
+            if retry_date and retry_date != case.next_action_date:
+                case.next_action_date = retry_date
+        todo = cases - self.browse([case.id for case in deferred])
+        if deferred:
+            self.env["collection.event"].create(self._dedup_skips(events, today))
+        if not todo:
+            return
+        levels = todo._levels_to_execute(today, force=force)
+        counts["cases"] += len(todo)
+        todo._execute_levels(levels, today, counts)
+
+    # ------------------------------------------------------------------ guards
+    def _check_contact_guards(self, now, today):
+        """Cases whose contact must wait: outside the contact window or over the weekly cap.
+
+        :return: {case: (reason, retry date)}
+        """
+        deferred = {}
+        recent = self._recent_contact_counts(now)
+        for case in self:
+            company = case.company_id
+            tz_name = case.partner_id.tz or company.partner_id.tz or "UTC"
+            try:
+                tz = pytz.timezone(tz_name)
+            except pytz.UnknownTimeZoneError:
+                tz = pytz.utc
+            local = pytz.utc.localize(now).astimezone(tz)
+            hour = local.hour + local.minute / 60.0
+            if not (company.collection_window_start <= hour < company.collection_window_end):
+                retry = local.date() if hour < company.collection_window_start else local.date() + timedelta(days=1)
+                deferred[case] = (
+                    self.env._(
+                        "Outside the contact window (%(start)s-%(end)s, %(tz)s): deferred to the next window",
+                        start=self._format_hour(company.collection_window_start),
+                        end=self._format_hour(company.collection_window_end),
+                        tz=tz_name,
+                    ),
+                    max(retry, today),
+                )
+            elif recent.get(case.partner_id.id, 0) >= company.collection_weekly_cap:
+                deferred[case] = (
+                    self.env._(
+                        "Weekly contact cap reached (%(cap)s contacts in 7 days): deferred",
+                        cap=company.collection_weekly_cap,
+                    ),
+                    today + timedelta(days=1),
+                )
+        return deferred
+
+    @api.model
+    def _format_hour(self, value):
+        return f"{int(value):02d}:{round(value % 1 * 60):02d}"
+
+    def _recent_contact_counts(self, now):
+        groups = self.env["collection.event"]._read_group(
+            [
+                ("partner_id", "in", self.partner_id.ids),
+                ("direction", "=", "outbound"),
+                ("channel", "in", CONTACT_CHANNELS),
+                ("state", "in", ("queued", "sent")),
+                ("date", ">", now - timedelta(days=7)),
+            ],
+            ["partner_id"],
+            ["__count"],
+        )
+        return {partner.id: count for partner, count in groups}
+
+    def _dedup_skips(self, events, today):
+        """Log a deferral once a day per case, level and reason, however often the cron runs."""
+        start = datetime.combine(today, time.min)
+        logged = {
+            (event.case_id.id, event.level_id.id, event.reason)
+            for event in self.env["collection.event"].search(
+                [
+                    ("case_id", "in", [vals["case_id"] for vals in events]),
+                    ("state", "=", "skipped"),
+                    ("date", ">=", start),
+                ]
+            )
+        }
+        return [vals for vals in events if (vals["case_id"], vals["level_id"], vals["reason"]) not in logged]
+
+    def _channel_block_reason(self, channel):
+        """Why the customer may not be contacted on this channel, or False."""
+        self.ensure_one()
+        partner = self.partner_id
+        if partner.do_not_contact:
+            return self.env._("Customer marked do not contact")
+        if partner[f"collection_{channel}_opt_out"]:
+            return self.env._("Customer opted out of %(channel)s", channel=channel)
+        if channel == "email" and not partner.email:
+            return self.env._("Customer has no email address")
+        return False
+
+    # ------------------------------------------------------------------ levels
+    def _levels_to_execute(self, today, force=False):
+        """The level each case runs now: the highest due one, the ones jumped on the way.
+
+        :return: {case: (level, jumped levels)}
+        """
+        result = {}
+        for case in self:
+            current = case.level_id.delay_days if case.level_id else None
+            due = []
+            for level in case.policy_id.level_ids:
+                if current is not None and level.delay_days <= current:
+                    continue
+                if not level.auto_execute and due:
+                    break
+                if force and not due:
+                    due.append(level)
+                    continue
+                if case.oldest_due_date + timedelta(days=level.delay_days) > today:
+                    break
+                due.append(level)
+                if not level.auto_execute:
+                    break
+            if due:
+                result[case] = (due[-1], due[:-1])
+        return result
+
+    def _execute_levels(self, levels, today, counts):
+        Event = self.env["collection.event"]
+        events = []
+        by_level = defaultdict(lambda: self.browse())
+        for case, (level, jumped) in levels.items():
+            by_level[level] |= case
+            for skipped_level in jumped:
+                events.append(
+                    case._event_vals(
+                        self.env._(
+                            "Level %(skipped)s not sent: %(level)s was already due",
+                            skipped=skipped_level.name,
+                            level=level.name,
+                        ),
+                        state="skipped",
+                        reason=self.env._("Jumped to a later level"),
+                        level_id=skipped_level.id,
+                    )
+                )
+        for level, cases in by_level.items():
+            events += cases._execute_level(level, today, counts)
+        Event.create(events)
+        cases = self.browse([case.id for case in levels])
+        cases._mark_invoices(today)
+        cases._compute_next_action()
+
+    def _execute_level(self, level, today, counts):
+        """Run one level on cases that all reached it; returns the event values to log."""
+        events = []
+        self.write({"level_id": level.id, "last_action_date": today})
+        for case in self:
+            events.append(case._event_vals(self.env._("Level %s executed", level.name), level_id=level.id))
+        if level.send_email:
+            events += self._send_level_email(level, counts)
+        if level.send_letter:
+            events += self._queue_letters(level, counts)
+        if level.create_activity:
+            self._schedule_level_activity(level, today)
+        events += self._execute_level_channels(level, today, counts)
+        if level.stage_id.code:
+            self.filtered(lambda c: c.stage_id.code in ("new", "reminded"))._move_to_stage(level.stage_id.code)
+        elif level.stage_id:
+            self.filtered(lambda c: c.stage_id.code in ("new", "reminded")).with_context(
+                collection_stage_by_code=True
+            ).write({"stage_id": level.stage_id.id})
+        else:
+            self.filtered(lambda c: c.stage_id.code == "new")._move_to_stage("reminded")
+        return events
+
+    def _execute_level_channels(self, level, today, counts):
+        """Hook for channel addons (SMS...): execute their part of the level, return event values."""
+        return []
+
+    def _contact_split(self, channel, level, counts):
+        """Split cases into those reachable on the channel and skip events for the others."""
+        reachable, events = self.browse(), []
+        for case in self:
+            reason = case._channel_block_reason(channel)
+            if reason:
+                counts["skipped"] += 1
+                events.append(
+                    case._event_vals(
+                        self.env._("%(level)s: %(channel)s not sent", level=level.name, channel=channel),
+                        channel=channel,
+                        state="skipped",
+                        reason=reason,
+                        level_id=level.id,
+                        invoice_ids=[(6, 0, case._dunned_invoices().ids)],
+                    )
+                )
+            else:
+                reachable |= case
+        return reachable, events
+
+    def _send_level_email(self, level, counts):
+        reachable, events = self._contact_split("email", level, counts)
+        if not reachable:
+            return events
+        composer = (
+            self.env["mail.compose.message"]
+            .with_context(active_model=self._name, active_ids=reachable.ids, mail_notify_force_send=False)
+            .create(
+                {
+                    "composition_mode": "mass_mail",
+                    "model": self._name,
+                    "res_ids": str(reachable.ids),
+                    "template_id": level.mail_template_id.id,
+                    "force_send": False,
+                    "auto_delete": False,
+                    "auto_delete_keep_log": True,
+                }
+            )
+        )
+        mails, _messages = composer._action_send_mail()
+        mail_by_case = {mail.res_id: mail for mail in mails}
+        for case in reachable:
+            mail = mail_by_case.get(case.id)
+            counts["queued" if mail else "failed"] += 1
+            events.append(
+                case._event_vals(
+                    self.env._("%(level)s: email", level=level.name),
+                    channel="email",
+                    state="queued" if mail else "failed",
+                    reason=False if mail else self.env._("The email could not be rendered"),
+                    level_id=level.id,
+                    mail_mail_id=mail.id if mail else False,
+                    mail_message_id=mail.mail_message_id.id if mail else False,
+                    invoice_ids=[(6, 0, case._dunned_invoices().ids)],
+                )
+            )
+        return events
+
+    def _queue_letters(self, level, counts):
+        reachable, events = self._contact_split("letter", level, counts)
+        for case in reachable:
+            counts["queued"] += 1
+            events.append(
+                case._event_vals(
+                    self.env._("%(level)s: letter to print", level=level.name),
+                    channel="letter",
+                    state="queued",
+                    level_id=level.id,
+                    invoice_ids=[(6, 0, case._dunned_invoices().ids)],
+                )
+            )
+        return events
+
+    def _schedule_level_activity(self, level, today):
+        for case in self:
+            case.activity_schedule(
+                activity_type_id=level.activity_type_id.id,
+                summary=level.activity_summary or level.name,
+                date_deadline=today,
+                user_id=(case.user_id or case.partner_id.collection_user_id or self.env.user).id,
+            )
+
+    def _dunned_invoices(self):
+        self.ensure_one()
+        return self.open_invoice_ids.filtered(lambda m: not m.collection_blocked and not m.time_barred)
+
+    def _mark_invoices(self, today):
+        """Record the level sent on the cases' open invoices, in one UPDATE."""
+        self.env.flush_all()
+        self.env.execute_query(
+            SQL(
+                """
+                UPDATE account_move m
+                   SET collection_level_id = c.level_id, collection_last_date = %s
+                  FROM collection_case c
+                 WHERE m.collection_case_id = c.id AND c.id = ANY(%s)
+                   AND m.state = 'posted' AND m.payment_state NOT IN ('paid', 'in_payment', 'reversed')
+                """,
+                today,
+                self.ids,
+            )
+        )
+        self.env["account.move"].invalidate_model(["collection_level_id", "collection_last_date"])

@@ -1,0 +1,222 @@
+from datetime import date, timedelta
+from unittest.mock import patch
+
+from freezegun import freeze_time
+
+from odoo.exceptions import UserError
+from odoo.tests import tagged
+
+from odoo.addons.mail.tests.common import MockEmail
+
+from .common import CollectionsCommon
+
+DUE = date(2026, 3, 2)  # a Monday
+
+
+@tagged("post_install", "-at_install")
+class TestEngine(CollectionsCommon, MockEmail):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        company = cls.company_data["company"]
+        cls.template = cls.env.ref("account_collections.mail_template_collection_reminder")
+        email = {"send_email": True, "mail_template_id": cls.template.id, "create_activity": False}
+        cls.engine_policy = cls.env["collection.policy"].create(
+            {
+                "name": "Engine policy",
+                "company_id": company.id,
+                "level_ids": [
+                    (0, 0, cls._level_vals("Soon due", -3, **email)),
+                    (0, 0, cls._level_vals("First", 10, **email)),
+                    (0, 0, cls._level_vals("Second", 30, send_letter=True, **email)),
+                    (0, 0, cls._level_vals("Final", 60, create_activity=True)),
+                ],
+            }
+        )
+        company.partner_id.tz = "UTC"
+        cls.customer = cls._customer("Golf Traders", email="ap@golf.example.com", tz="UTC")
+        cls.customer.with_company(company).collection_policy_id = cls.engine_policy
+        with freeze_time("2026-02-01 10:00:00"):
+            cls.invoice = cls._invoice(cls.customer, (date(2026, 2, 1) - DUE).days, 1000.0)
+
+    def _run(self, day, hour=10):
+        with freeze_time(f"{day} {hour:02d}:00:00"):
+            return self.env["collection.case"].run_collections(date=str(day))
+
+    def _refresh_at(self, day):
+        with freeze_time(f"{day} 10:00:00"):
+            self.env["collection.case"].with_context(collection_date=str(day)).refresh_cases()
+        return self._case()
+
+    def _case(self, partner=None, company=None):
+        return super()._case(partner or self.customer, company)
+
+    def _events(self, **filters):
+        domain = [("case_id", "=", self._case().id)] + [(k, "=", v) for k, v in filters.items()]
+        return self.env["collection.event"].search(domain)
+
+    def test_levels_run_on_their_day_and_only_once(self):
+        self.assertEqual(self._run(DUE - timedelta(days=4))["queued"], 0, "pre-due level not yet")
+        counts = self._run(DUE - timedelta(days=3))
+        self.assertEqual(counts, {"cases": 1, "sent": 0, "queued": 1, "skipped": 0, "failed": 0})
+        case = self._case()
+        self.assertEqual(case.level_id.name, "Soon due")
+        self.assertEqual(self._run(DUE - timedelta(days=3))["cases"], 0, "re-running the same day sends nothing")
+        self.assertEqual(self._run(DUE + timedelta(days=9))["cases"], 0)
+        self._run(DUE + timedelta(days=10))
+        self.assertEqual(case.level_id.name, "First")
+        self.assertEqual(case.stage_id.code, "reminded")
+        self.assertEqual(self.invoice.collection_level_id.name, "First")
+        self.assertEqual(self.invoice.collection_last_date, DUE + timedelta(days=10))
+        self._run(DUE + timedelta(days=30))
+        self.assertEqual(case.level_id.name, "Second")
+        letter = self._events(channel="letter")
+        self.assertEqual((letter.state, letter.invoice_ids), ("queued", self.invoice))
+        self._run(DUE + timedelta(days=60))
+        self.assertEqual(case.level_id.name, "Final")
+        activity = case.activity_ids
+        self.assertEqual(activity.activity_type_id, self.activity_call)
+        self.assertFalse(case.next_level_id, "no level left after the final one")
+        emails = self._events(channel="email")
+        self.assertEqual(len(emails), 3)
+        self.assertEqual(set(emails.mapped("state")), {"queued"})
+        self.assertEqual(len(emails.mail_mail_id), 3)
+
+    def test_email_is_queued_with_open_items_and_pay_link(self):
+        self._run(DUE + timedelta(days=10))
+        mail = self._events(channel="email").mail_mail_id
+        self.assertEqual(mail.state, "outgoing", "queued in Odoo's mail queue, not sent inside the run")
+        self.assertIn(self.customer, mail.recipient_ids)
+        self.assertIn(self.invoice.name, mail.body_html)
+        self.assertIn(f"/my/invoices/{self.invoice.id}?access_token=", mail.body_html)
+        self.assertIn("past due", mail.body_html)
+        self.assertIn(mail.mail_message_id, self._case().message_ids, "logged in the case's chatter")
+
+    def test_email_is_rendered_in_the_customer_language(self):
+        self.env["res.lang"]._activate_lang("fr_FR")
+        self.customer.lang = "fr_FR"
+        self._run(DUE + timedelta(days=10))
+        mail = self._events(channel="email").mail_mail_id
+        # French dates: 02/03/2026 for 2 March (English would print 03/02/2026)
+        self.assertIn("02/03/2026", mail.body_html)
+
+    def test_sent_and_failed_emails_flow_back_to_the_log(self):
+        self._run(DUE + timedelta(days=10))
+        event = self._events(channel="email")
+        with self.mock_mail_gateway():
+            event.mail_mail_id.send()
+        self.assertEqual(event.state, "sent")
+
+    def test_several_due_levels_run_the_highest_and_log_the_jumped(self):
+        self._run(DUE + timedelta(days=35))
+        case = self._case()
+        self.assertEqual(case.level_id.name, "Second")
+        jumped = self._events(state="skipped")
+        self.assertEqual(sorted(jumped.level_id.mapped("name")), ["First", "Soon due"])
+        self.assertEqual(set(jumped.mapped("reason")), {"Jumped to a later level"})
+        self.assertEqual(len(self._events(channel="email")), 1, "one email, not three")
+
+    def test_outside_the_contact_window_is_deferred_then_sent(self):
+        counts = self._run(DUE + timedelta(days=10), hour=22)
+        self.assertEqual((counts["skipped"], counts["queued"]), (1, 0))
+        skip = self._events(state="skipped")
+        self.assertIn("Outside the contact window (08:00-21:00, UTC)", skip.reason)
+        self.assertEqual(self._case().next_action_date, DUE + timedelta(days=11))
+        self._run(DUE + timedelta(days=10), hour=23)
+        self.assertEqual(len(self._events(state="skipped")), 1, "a deferral is logged once a day")
+        counts = self._run(DUE + timedelta(days=11), hour=9)
+        self.assertEqual(counts["queued"], 1)
+        self.assertEqual(self._case().level_id.name, "First")
+
+    def test_contact_window_follows_the_customer_time_zone(self):
+        self.customer.tz = "America/New_York"  # 10:00 UTC is 05:00 in New York
+        self.assertEqual(self._run(DUE + timedelta(days=10), hour=10)["skipped"], 1)
+        self.assertEqual(self._run(DUE + timedelta(days=10), hour=15)["queued"], 1)
+
+    def test_weekly_cap_defers_contacts(self):
+        self.company_data["company"].collection_weekly_cap = 2
+        case_vals = self._refresh_at(DUE + timedelta(days=8))._event_vals("Call", channel="call", state="sent")
+        with freeze_time(f"{DUE + timedelta(days=8)} 10:00:00"):
+            self.env["collection.event"].create([case_vals, case_vals])
+        counts = self._run(DUE + timedelta(days=10))
+        self.assertEqual(counts["skipped"], 1)
+        self.assertIn("Weekly contact cap reached", self._events(state="skipped").reason)
+        counts = self._run(DUE + timedelta(days=16))
+        self.assertEqual(counts["queued"], 1, "sent once the contacts are older than 7 days")
+
+    def test_opt_out_skips_the_channel_but_runs_the_level(self):
+        self.customer.collection_email_opt_out = True
+        counts = self._run(DUE + timedelta(days=10))
+        self.assertEqual((counts["skipped"], counts["queued"]), (1, 0))
+        skip = self._events(channel="email")
+        self.assertEqual((skip.state, skip.reason), ("skipped", "Customer opted out of email"))
+        self.assertEqual(self._case().level_id.name, "First")
+
+    def test_do_not_contact_skips_every_channel(self):
+        self.customer.do_not_contact = True
+        self._run(DUE + timedelta(days=30))
+        skipped = self._events(state="skipped").filtered(lambda e: e.channel in ("email", "letter"))
+        self.assertEqual(sorted(skipped.mapped("channel")), ["email", "letter"])
+        self.assertEqual(set(skipped.mapped("reason")), {"Customer marked do not contact"})
+
+    def test_paused_case_waits_until_the_pause_ends(self):
+        case = self._refresh_at(DUE - timedelta(days=3))
+        with freeze_time(f"{DUE - timedelta(days=3)} 10:00:00"):
+            case.action_pause(str(DUE + timedelta(days=20)))
+        self.assertEqual(self._run(DUE + timedelta(days=10))["cases"], 0)
+        self.assertEqual(self._case().next_action_date, DUE + timedelta(days=20))
+        self.assertEqual(self._run(DUE + timedelta(days=20))["cases"], 1)
+
+    def test_blocked_invoice_is_not_dunned(self):
+        self.invoice.write({"collection_blocked": True, "collection_blocked_reason": "Disputed by phone"})
+        self.assertEqual(self._run(DUE + timedelta(days=10))["cases"], 0)
+
+    def test_send_next_reminder_runs_the_next_level_now(self):
+        self._run(DUE - timedelta(days=3))
+        case = self._case()
+        with freeze_time(f"{DUE + timedelta(days=5)} 10:00:00"):
+            case.with_user(self.collector).action_send_next_reminder()
+        self.assertEqual(case.level_id.name, "First", "sent five days before its date, on request")
+        self.assertEqual(len(self._events(channel="email")), 2)
+        self.assertEqual(self._run(DUE + timedelta(days=10))["cases"], 0, "and not again on its date")
+
+    def test_crash_in_a_batch_keeps_earlier_batches_and_rerun_sends_once(self):
+        other = self._customer("Hotel Supplies", email="ap@hotel.example.com", tz="UTC")
+        other.with_company(self.company_data["company"]).collection_policy_id = self.engine_policy
+        with freeze_time("2026-02-01 10:00:00"):
+            self._invoice(other, (date(2026, 2, 1) - DUE).days, 500.0)
+        self.env["ir.config_parameter"].sudo().set_param("account_collections.batch_size", "1")
+        Case = type(self.env["collection.case"])
+        original = Case._execute_levels
+        calls = []
+
+        def crash_on_second_batch(cases, levels, today, counts):
+            calls.append(cases.ids)
+            if len(calls) == 2:
+                raise RuntimeError("worker killed")
+            return original(cases, levels, today, counts)
+
+        # not assertRaises: Odoo's rolls back everything inside it, the first batch included
+        with patch.object(Case, "_execute_levels", crash_on_second_batch):
+            crashed = False
+            try:
+                self._run(DUE + timedelta(days=10))
+            except RuntimeError:
+                crashed = True
+            self.assertTrue(crashed, "the second batch should have crashed")
+        done = self.env["collection.case"].search([("level_id", "!=", False)])
+        self.assertEqual(len(done), 1, "the first batch stays executed, the second rolled back")
+        counts = self._run(DUE + timedelta(days=10))
+        self.assertEqual(counts["cases"], 1, "the re-run only does what is left")
+        emails = self.env["collection.event"].search(
+            [("channel", "=", "email"), ("partner_id", "in", [self.customer.id, other.id])]
+        )
+        self.assertEqual(len(emails), 2, "each level sent exactly once")
+
+    def test_run_date_must_be_iso(self):
+        with self.assertRaisesRegex(UserError, "not an ISO date"):
+            self.env["collection.case"].run_collections(date="next monday")
+
+    def test_only_managers_run_the_engine_by_button(self):
+        with self.assertRaisesRegex(UserError, "Only Collections Managers"):
+            self.env["collection.case"].with_user(self.collector).action_run_collections()
