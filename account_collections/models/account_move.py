@@ -23,6 +23,16 @@ class AccountMove(models.Model):
         help="No reminder, fee or escalation for this invoice.",
     )
     collection_blocked_reason = fields.Char(string="Exclusion Reason", copy=False, tracking=True)
+    collection_is_charge = fields.Boolean(
+        string="Collection Charge", readonly=True, copy=False, help="Late fee or interest invoice of a collection case."
+    )
+    collection_interest_date = fields.Date(
+        string="Interest Charged Until",
+        readonly=True,
+        copy=False,
+        help="Statutory interest was invoiced up to this date.",
+    )
+    collection_compensation_charged = fields.Boolean(string="Fixed Compensation Charged", readonly=True, copy=False)
     time_barred = fields.Boolean(
         compute="_compute_time_barred",
         search="_search_time_barred",

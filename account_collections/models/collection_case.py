@@ -332,6 +332,7 @@ class CollectionCase(models.Model):
         currencies.fetch(["rounding", "decimal_places"])
 
         to_create, updates, seen, move_links = [], [], set(), []
+        owing = {(row["partner_id"], row["company_id"], row["currency_id"]) for row in rows if row["amount_due"] > 0}
         for row in rows:
             currency = currencies.browse(row["currency_id"])
             amount_due = currency.round(row["amount_due"])
@@ -364,6 +365,7 @@ class CollectionCase(models.Model):
         self._link_invoices(move_links)
         to_close = open_cases.filtered(lambda c: (c.partner_id.id, c.company_id.id, c.currency_id.id) not in seen)
         to_close._close(today)
+        to_close.filtered(lambda c: (c.partner_id.id, c.company_id.id, c.currency_id.id) not in owing)._thank()
         return {"created": len(created), "updated": len(updates), "closed": len(to_close)}
 
     @api.model
@@ -507,6 +509,9 @@ class CollectionCase(models.Model):
             }
         )
         self._move_to_stage("paid", reason=self.env._("Nothing left to collect: case closed"))
+
+    def _thank(self):
+        """Hook: cases just paid in full (the engine sends the thank-you email)."""
 
     # ------------------------------------------------------------------ demo
     @api.model

@@ -4,7 +4,7 @@ from datetime import datetime, time, timedelta
 
 import pytz
 
-from odoo import api, fields, models, modules
+from odoo import Command, api, fields, models, modules
 from odoo.exceptions import UserError
 from odoo.tools import SQL, split_every
 
@@ -336,6 +336,8 @@ class CollectionCase(models.Model):
         if level.create_activity:
             self._schedule_level_activity(level, today)
         events += self._execute_level_channels(level, today, counts)
+        if level.fee_amount or level.interest:
+            events += self._charge_fees_and_interest(level, today)
         if level.stage_id.code:
             self.filtered(lambda c: c.stage_id.code in ("new", "reminded"))._move_to_stage(level.stage_id.code)
         elif level.stage_id:
@@ -375,23 +377,7 @@ class CollectionCase(models.Model):
         reachable, events = self._contact_split("email", level, counts)
         if not reachable:
             return events
-        composer = (
-            self.env["mail.compose.message"]
-            .with_context(active_model=self._name, active_ids=reachable.ids, mail_notify_force_send=False)
-            .create(
-                {
-                    "composition_mode": "mass_mail",
-                    "model": self._name,
-                    "res_ids": str(reachable.ids),
-                    "template_id": level.mail_template_id.id,
-                    "force_send": False,
-                    "auto_delete": False,
-                    "auto_delete_keep_log": True,
-                }
-            )
-        )
-        mails, _messages = composer._action_send_mail()
-        mail_by_case = {mail.res_id: mail for mail in mails}
+        mail_by_case = self._mass_mail(reachable, level.mail_template_id)
         for case in reachable:
             mail = mail_by_case.get(case.id)
             counts["queued" if mail else "failed"] += 1
@@ -408,6 +394,50 @@ class CollectionCase(models.Model):
                 )
             )
         return events
+
+    def _thank(self):
+        """Email a thank-you note on cases paid in full, where the company wants it."""
+        super()._thank()
+        template = self.env.ref("account_collections.mail_template_collection_thanks", raise_if_not_found=False)
+        cases = self.filtered(lambda c: c.company_id.collection_send_thanks and not c._channel_block_reason("email"))
+        if not template or not cases:
+            return
+        mails = self._mass_mail(cases, template)
+        self.env["collection.event"].create(
+            [
+                case._event_vals(
+                    self.env._("Thank-you email"),
+                    channel="email",
+                    state="queued" if case.id in mails else "failed",
+                    mail_mail_id=mails[case.id].id if case.id in mails else False,
+                    mail_message_id=mails[case.id].mail_message_id.id if case.id in mails else False,
+                )
+                for case in cases
+            ]
+        )
+
+    def _mass_mail(self, cases, template):
+        """Render the template for the cases and put the emails in Odoo's queue.
+
+        :return: {case id: mail.mail}
+        """
+        composer = (
+            self.env["mail.compose.message"]
+            .with_context(active_model=self._name, active_ids=cases.ids, mail_notify_force_send=False)
+            .create(
+                {
+                    "composition_mode": "mass_mail",
+                    "model": self._name,
+                    "res_ids": str(cases.ids),
+                    "template_id": template.id,
+                    "force_send": False,
+                    "auto_delete": False,
+                    "auto_delete_keep_log": True,
+                }
+            )
+        )
+        mails, _messages = composer._action_send_mail()
+        return {mail.res_id: mail for mail in mails}
 
     def _queue_letters(self, level, counts):
         reachable, events = self._contact_split("letter", level, counts)
@@ -454,3 +484,126 @@ class CollectionCase(models.Model):
             )
         )
         self.env["account.move"].invalidate_model(["collection_level_id", "collection_last_date"])
+
+    # ------------------------------------------------------------------ fees and interest
+    def _charge_fees_and_interest(self, level, today):
+        """Invoice the level's late fee and statutory interest, one charge invoice per case.
+
+        Interest is simple and daily on each overdue invoice's open amount, from its due date
+        (or the end of the last period charged) to today, so no period is ever charged twice.
+        """
+        events, vals_list, charged = [], [], []
+        for case in self:
+            company = case.company_id
+            lines, interest_invoices = [], self.env["account.move"]
+            missing = (level.fee_amount and not company.collection_fee_product_id) or (
+                level.interest and not company.collection_interest_product_id
+            )
+            if missing:
+                events.append(
+                    case._event_vals(
+                        self.env._("%(level)s: fees not charged", level=level.name),
+                        state="failed",
+                        reason=self.env._("Set the late fee and interest products in the collections settings"),
+                        level_id=level.id,
+                    )
+                )
+                continue
+            if level.fee_amount:
+                amount = company.currency_id._convert(level.fee_amount, case.currency_id, company, today)
+                lines.append(
+                    Command.create(
+                        {
+                            "product_id": company.collection_fee_product_id.id,
+                            "name": self.env._("Late payment fee (%(level)s)", level=level.name),
+                            "quantity": 1,
+                            "price_unit": amount,
+                        }
+                    )
+                )
+            if level.interest:
+                for invoice, name, amount in case._statutory_interest_lines(today):
+                    interest_invoices |= invoice
+                    lines.append(
+                        Command.create(
+                            {
+                                "product_id": company.collection_interest_product_id.id,
+                                "name": name,
+                                "quantity": 1,
+                                "price_unit": amount,
+                            }
+                        )
+                    )
+            if not lines:
+                continue
+            vals_list.append(
+                {
+                    "move_type": "out_invoice",
+                    "partner_id": case.partner_id.id,
+                    "company_id": company.id,
+                    "currency_id": case.currency_id.id,
+                    "invoice_date": today,
+                    "invoice_date_due": today,
+                    "invoice_origin": case.name,
+                    "collection_case_id": case.id,
+                    "collection_is_charge": True,
+                    "invoice_line_ids": lines,
+                }
+            )
+            charged.append((case, interest_invoices))
+        if vals_list:
+            moves = self.env["account.move"].with_context(collection_no_refresh=True).create(vals_list)
+            moves.with_context(collection_no_refresh=True).action_post()
+            for (case, interest_invoices), move in zip(charged, moves, strict=True):
+                interest_invoices.write({"collection_interest_date": today, "collection_compensation_charged": True})
+                events.append(
+                    case._event_vals(
+                        self.env._("%(level)s: %(invoice)s charged", level=level.name, invoice=move.name),
+                        level_id=level.id,
+                        invoice_ids=[Command.set(move.ids)],
+                    )
+                )
+        return events
+
+    def _statutory_interest_lines(self, today):
+        """(invoice, label, amount) of interest and fixed compensation due on the overdue invoices."""
+        self.ensure_one()
+        company = self.company_id
+        rate = company.collection_reference_rate + company.collection_interest_margin
+        lines = []
+        for invoice in self._dunned_invoices():
+            if invoice.move_type != "out_invoice" or invoice.collection_is_charge or invoice.invoice_date_due >= today:
+                continue
+            start = max(invoice.invoice_date_due, invoice.collection_interest_date or invoice.invoice_date_due)
+            days = (today - start).days
+            interest = self.currency_id.round(invoice.amount_residual * rate / 100.0 * days / 365.0)
+            if days > 0 and interest > 0:
+                label = self.env._(
+                    "Interest on %(invoice)s: %(amount)s at %(rate)s%% for %(days)s days (%(start)s to %(end)s)",
+                    invoice=invoice.name,
+                    amount=self.currency_id.round(invoice.amount_residual),
+                    rate=round(rate, 2),
+                    days=days,
+                    start=start,
+                    end=today,
+                )
+                lines.append((invoice, label, interest))
+            if not invoice.collection_compensation_charged:
+                compensation = self._fixed_compensation(invoice, today)
+                if compensation:
+                    label = self.env._("Fixed recovery compensation for %(invoice)s", invoice=invoice.name)
+                    lines.append((invoice, label, compensation))
+        return lines
+
+    def _fixed_compensation(self, invoice, today):
+        """EU: 40 EUR per invoice. UK: 40, 70 or 100 GBP for debts under 1,000, under 10,000, or more."""
+        company = self.company_id
+        if company.collection_interest_regime == "uk":
+            currency = self.env.ref("base.GBP")
+            debt = invoice.currency_id._convert(invoice.amount_residual, currency, company, today)
+            amount = 40.0 if debt < 1000 else 70.0 if debt < 10000 else 100.0
+        elif company.collection_interest_regime == "eu":
+            currency, amount = self.env.ref("base.EUR"), 40.0
+        else:
+            return 0.0
+        return currency._convert(amount, self.currency_id, company, today)

@@ -27,6 +27,37 @@ class ResCompany(models.Model):
         "automatically. 0 disables the check.",
     )
 
+    collection_send_thanks = fields.Boolean(
+        string="Thank-you Email",
+        help="Email the customer a thank-you note when a collection case is paid in full.",
+    )
+    collection_fee_product_id = fields.Many2one(
+        "product.product",
+        string="Late Fee Product",
+        help="Product (and so income account and taxes) of the late-fee invoices.",
+    )
+    collection_interest_product_id = fields.Many2one(
+        "product.product",
+        string="Interest Product",
+        help="Product (and so income account and taxes) of the statutory interest invoices.",
+    )
+    collection_interest_regime = fields.Selection(
+        [("eu", "EU late payment directive"), ("uk", "UK late payment act")],
+        string="Statutory Interest",
+        default="eu",
+        help="EU: reference rate + margin, and a fixed compensation of 40 per invoice. "
+        "UK: base rate + margin, and a fixed compensation of 40, 70 or 100 depending on the debt.",
+    )
+    collection_reference_rate = fields.Float(
+        string="Reference Rate (%)",
+        digits=(5, 2),
+        help="Central bank reference rate (ECB main refinancing rate, Bank of England base rate) "
+        "for the current half-year.",
+    )
+    collection_interest_margin = fields.Float(
+        string="Interest Margin (points)", digits=(5, 2), default=8.0, help="Points added to the reference rate."
+    )
+
     @api.constrains(
         "collection_window_start", "collection_window_end", "collection_weekly_cap", "collection_limitation_years"
     )

@@ -220,3 +220,19 @@ class TestEngine(CollectionsCommon, MockEmail):
     def test_only_managers_run_the_engine_by_button(self):
         with self.assertRaisesRegex(UserError, "Only Collections Managers"):
             self.env["collection.case"].with_user(self.collector).action_run_collections()
+
+    def test_thank_you_email_when_paid_in_full(self):
+        case = self._refresh_at(DUE + timedelta(days=5))
+        self.company_data["company"].collection_send_thanks = True
+        self._pay(self.invoice, amount=400.0)
+        self.assertFalse(case.event_ids.filtered(lambda e: e.name == "Thank-you email"), "not paid in full yet")
+        self._pay(self.invoice)
+        thanks = case.event_ids.filtered(lambda e: e.name == "Thank-you email")
+        self.assertEqual((case.state, thanks.state), ("closed", "queued"))
+        self.assertIn("thank you for your payment", thanks.mail_mail_id.subject)
+
+    def test_no_thank_you_email_unless_the_company_wants_it(self):
+        case = self._refresh_at(DUE + timedelta(days=5))
+        self._pay(self.invoice)
+        self.assertEqual(case.state, "closed")
+        self.assertFalse(case.event_ids.filtered(lambda e: e.channel == "email"))
