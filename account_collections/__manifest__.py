@@ -30,6 +30,9 @@
         "views/account_move_views.xml",
         "views/res_config_settings_views.xml",
         "views/menus.xml",
+        "report/open_items_table.xml",
+        "report/report_collection_letter.xml",
+        "report/report_customer_statement.xml",
     ],
     "demo": [
         "demo/collection_case_demo.xml",

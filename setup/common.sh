@@ -9,7 +9,8 @@ CACHE_DIR="${XDG_CACHE_HOME:-$HOME/.cache}/odoo-collections"
 ODOO_DIR="$CACHE_DIR/odoo"
 VENV_DIR="$CACHE_DIR/venv"
 PYTHON="$VENV_DIR/bin/python"
-CONF_FILE="$CACHE_DIR/odoo.conf"
+# one configuration per checkout: its addons path points at that checkout
+CONF_FILE="$CACHE_DIR/odoo-$(printf '%s' "$REPO_DIR" | sha256sum | cut -c1-12).conf"
 DATA_DIR="$CACHE_DIR/data"
 STAMP_DIR="$CACHE_DIR/stamps"
 

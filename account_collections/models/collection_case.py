@@ -57,6 +57,12 @@ class CollectionCase(models.Model):
     open_invoice_ids = fields.Many2many(
         "account.move", string="Open Invoices", compute="_compute_open_invoice_ids", help="Invoices still to be paid."
     )
+    dunning_invoice_ids = fields.Many2many(
+        "account.move",
+        string="Invoices Dunned",
+        compute="_compute_open_invoice_ids",
+        help="Open invoices the reminders are about: not excluded from dunning, not time-barred.",
+    )
     open_invoice_count = fields.Integer(readonly=True)
     amount_due = fields.Monetary(readonly=True, help="Balance of all open receivables, credits deducted.")
     amount_overdue = fields.Monetary(readonly=True, help="Part of the balance that is past due, credits deducted.")
@@ -99,12 +105,15 @@ class CollectionCase(models.Model):
             due = case.oldest_due_date
             case.days_overdue = (today - due).days if due and case.state == "open" else 0
 
-    @api.depends("invoice_ids.payment_state", "invoice_ids.state")
+    @api.depends("invoice_ids.payment_state", "invoice_ids.state", "invoice_ids.collection_blocked")
+    @api.depends_context("collection_date")
     def _compute_open_invoice_ids(self):
         for case in self:
-            case.open_invoice_ids = case.invoice_ids.filtered(
+            open_invoices = case.invoice_ids.filtered(
                 lambda m: m.state == "posted" and m.payment_state not in ("paid", "in_payment", "reversed")
             ).sorted(lambda m: (m.invoice_date_due or m.date, m.id))
+            case.open_invoice_ids = open_invoices
+            case.dunning_invoice_ids = open_invoices.filtered(lambda m: not m.collection_blocked and not m.time_barred)
 
     def _compute_event_count(self):
         counts = dict(self.env["collection.event"]._read_group([("case_id", "in", self.ids)], ["case_id"], ["__count"]))

@@ -92,6 +92,7 @@ class CollectionCase(models.Model):
         # sudo: the engine acts for the company on data derived from the ledger.
         engine = self.sudo().with_context(collection_date=fields.Date.to_string(today))
         engine._refresh(companies)
+        engine._log_paused(companies, today)
         due_ids = engine._select_due_case_ids(companies, today)
         counts = self._empty_counts()
         batch_size = engine._batch_size()
@@ -140,6 +141,39 @@ class CollectionCase(models.Model):
             stopped=STOPPED_STAGE_CODES,
         )
 
+    def _log_paused(self, companies, today):
+        """Log once, per case and level, a level that fell due while the case is paused."""
+        self.env.flush_all()
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT c.id
+                  FROM collection_case c
+                  JOIN collection_level l ON l.id = c.next_level_id
+                 WHERE c.state = 'open' AND c.company_id = ANY(%(companies)s)
+                   AND c.paused_until > %(today)s
+                   AND c.oldest_due_date + l.delay_days <= %(today)s
+                   AND NOT EXISTS (SELECT 1 FROM collection_event e
+                                    WHERE e.case_id = c.id AND e.level_id = l.id AND e.reason_code = 'paused')
+                """,
+                companies=companies.ids,
+                today=today,
+            )
+        )
+        cases = self.browse([row[0] for row in rows])
+        self.env["collection.event"].create(
+            [
+                case._event_vals(
+                    self.env._("%(level)s waits: case paused", level=case.next_level_id.name),
+                    state="skipped",
+                    reason=self.env._("Paused until %(date)s", date=case.paused_until),
+                    reason_code="paused",
+                    level_id=case.next_level_id.id,
+                )
+                for case in cases
+            ]
+        )
+
     def _select_due_case_ids(self, companies, today):
         self.env.flush_all()
         rows = self.env.execute_query(
@@ -173,8 +207,12 @@ class CollectionCase(models.Model):
         now = fields.Datetime.now()
         deferred = cases._check_contact_guards(now, today)
         events = []
-        for case, (reason, retry_date) in deferred.items():
-            events.append(case._event_vals(reason, state="skipped", reason=reason, level_id=case.next_level_id.id))
+        for case, (reason, retry_date, code) in deferred.items():
+            events.append(
+                case._event_vals(
+                    reason, state="skipped", reason=reason, reason_code=code, level_id=case.next_level_id.id
+                )
+            )
             counts["skipped"] += 1
             if retry_date and retry_date != case.next_action_date:
                 case.next_action_date = retry_date
@@ -191,7 +229,7 @@ class CollectionCase(models.Model):
     def _check_contact_guards(self, now, today):
         """Cases whose contact must wait: outside the contact window or over the weekly cap.
 
-        :return: {case: (reason, retry date)}
+        :return: {case: (reason, retry date, reason code)}
         """
         deferred = {}
         recent = self._recent_contact_counts(now)
@@ -214,6 +252,7 @@ class CollectionCase(models.Model):
                         tz=tz_name,
                     ),
                     max(retry, today),
+                    "window",
                 )
             elif recent.get(case.partner_id.id, 0) >= company.collection_weekly_cap:
                 deferred[case] = (
@@ -222,6 +261,7 @@ class CollectionCase(models.Model):
                         cap=company.collection_weekly_cap,
                     ),
                     today + timedelta(days=1),
+                    "cap",
                 )
         return deferred
 
@@ -259,15 +299,15 @@ class CollectionCase(models.Model):
         return [vals for vals in events if (vals["case_id"], vals["level_id"], vals["reason"]) not in logged]
 
     def _channel_block_reason(self, channel):
-        """Why the customer may not be contacted on this channel, or False."""
+        """Why the customer may not be contacted on this channel: (reason code, text), or False."""
         self.ensure_one()
         partner = self.partner_id
         if partner.do_not_contact:
-            return self.env._("Customer marked do not contact")
+            return "do_not_contact", self.env._("Customer marked do not contact")
         if partner[f"collection_{channel}_opt_out"]:
-            return self.env._("Customer opted out of %(channel)s", channel=channel)
+            return "opt_out", self.env._("Customer opted out of %(channel)s", channel=channel)
         if channel == "email" and not partner.email:
-            return self.env._("Customer has no email address")
+            return "no_address", self.env._("Customer has no email address")
         return False
 
     # ------------------------------------------------------------------ levels
@@ -313,6 +353,7 @@ class CollectionCase(models.Model):
                         ),
                         state="skipped",
                         reason=self.env._("Jumped to a later level"),
+                        reason_code="jumped",
                         level_id=skipped_level.id,
                     )
                 )
@@ -329,6 +370,7 @@ class CollectionCase(models.Model):
         self.write({"level_id": level.id, "last_action_date": today})
         for case in self:
             events.append(case._event_vals(self.env._("Level %s executed", level.name), level_id=level.id))
+            events += case._excluded_invoice_events(level)
         if level.send_email:
             events += self._send_level_email(level, counts)
         if level.send_letter:
@@ -356,8 +398,9 @@ class CollectionCase(models.Model):
         """Split cases into those reachable on the channel and skip events for the others."""
         reachable, events = self.browse(), []
         for case in self:
-            reason = case._channel_block_reason(channel)
-            if reason:
+            blocked = case._channel_block_reason(channel)
+            if blocked:
+                code, reason = blocked
                 counts["skipped"] += 1
                 events.append(
                     case._event_vals(
@@ -365,6 +408,7 @@ class CollectionCase(models.Model):
                         channel=channel,
                         state="skipped",
                         reason=reason,
+                        reason_code=code,
                         level_id=level.id,
                         invoice_ids=[(6, 0, case._dunned_invoices().ids)],
                     )
@@ -463,9 +507,35 @@ class CollectionCase(models.Model):
                 user_id=(case.user_id or case.partner_id.collection_user_id or self.env.user).id,
             )
 
+    def _excluded_invoice_events(self, level):
+        """Skip events for the open invoices this level leaves out: excluded or time-barred."""
+        self.ensure_one()
+        events = []
+        excluded = self.open_invoice_ids - self.dunning_invoice_ids
+        for code, invoices, reason in (
+            ("blocked", excluded.filtered("collection_blocked"), self.env._("Invoice excluded from dunning")),
+            ("time_barred", excluded.filtered(lambda m: not m.collection_blocked), self.env._("Invoice time-barred")),
+        ):
+            if invoices:
+                events.append(
+                    self._event_vals(
+                        self.env._(
+                            "%(level)s: %(invoices)s left out",
+                            level=level.name,
+                            invoices=", ".join(invoices.mapped("name")),
+                        ),
+                        state="skipped",
+                        reason=reason,
+                        reason_code=code,
+                        level_id=level.id,
+                        invoice_ids=[Command.set(invoices.ids)],
+                    )
+                )
+        return events
+
     def _dunned_invoices(self):
         self.ensure_one()
-        return self.open_invoice_ids.filtered(lambda m: not m.collection_blocked and not m.time_barred)
+        return self.dunning_invoice_ids
 
     def _mark_invoices(self, today):
         """Record the level sent on the cases' open invoices, in one UPDATE."""
@@ -505,6 +575,7 @@ class CollectionCase(models.Model):
                         self.env._("%(level)s: fees not charged", level=level.name),
                         state="failed",
                         reason=self.env._("Set the late fee and interest products in the collections settings"),
+                        reason_code="config",
                         level_id=level.id,
                     )
                 )

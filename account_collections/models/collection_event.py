@@ -11,6 +11,19 @@ CHANNELS = [
     ("system", "System"),
 ]
 EVENT_STATES = [("queued", "Queued"), ("sent", "Sent"), ("failed", "Failed"), ("skipped", "Skipped")]
+SKIP_REASONS = [
+    ("window", "Outside the contact window"),
+    ("cap", "Weekly contact cap"),
+    ("opt_out", "Channel opt-out"),
+    ("do_not_contact", "Do not contact"),
+    ("no_address", "No address"),
+    ("paused", "Paused"),
+    ("disputed", "Disputed"),
+    ("blocked", "Excluded from dunning"),
+    ("time_barred", "Time-barred"),
+    ("jumped", "Level jumped"),
+    ("config", "Configuration missing"),
+]
 CALL_OUTCOMES = [
     ("reached", "Reached"),
     ("no_answer", "No Answer"),
@@ -33,7 +46,7 @@ class CollectionEvent(models.Model):
     _rec_name = "name"
 
     # fields the system may still fill in while a queued event gets its outcome
-    _OUTCOME_FIELDS = frozenset({"state", "reason", "mail_message_id", "mail_mail_id", "attachment_id"})
+    _OUTCOME_FIELDS = frozenset({"state", "reason", "reason_code", "mail_message_id", "mail_mail_id", "attachment_id"})
 
     case_id = fields.Many2one("collection.case", required=True, ondelete="restrict", index=True)
     partner_id = fields.Many2one("res.partner", string="Customer", required=True, index=True)
@@ -45,6 +58,7 @@ class CollectionEvent(models.Model):
     direction = fields.Selection([("outbound", "Outbound"), ("inbound", "Inbound")], default="outbound", required=True)
     state = fields.Selection(EVENT_STATES, required=True, default="sent", index=True)
     reason = fields.Char(help="Why a contact was skipped or failed.")
+    reason_code = fields.Selection(SKIP_REASONS, string="Reason Type", index=True)
     user_id = fields.Many2one("res.users", string="By", default=lambda self: self.env.user)
     level_id = fields.Many2one("collection.level", ondelete="set null", index=True)
     invoice_ids = fields.Many2many("account.move", string="Invoices")

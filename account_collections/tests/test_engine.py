@@ -165,11 +165,36 @@ class TestEngine(CollectionsCommon, MockEmail):
             case.action_pause(str(DUE + timedelta(days=20)))
         self.assertEqual(self._run(DUE + timedelta(days=10))["cases"], 0)
         self.assertEqual(self._case().next_action_date, DUE + timedelta(days=20))
+        self._run(DUE + timedelta(days=11))
+        paused = self._events(reason_code="paused")
+        self.assertEqual(len(paused), 1, "the wait is logged once, not at every run")
+        self.assertEqual(paused.level_id.name, "Soon due")
         self.assertEqual(self._run(DUE + timedelta(days=20))["cases"], 1)
 
     def test_blocked_invoice_is_not_dunned(self):
         self.invoice.write({"collection_blocked": True, "collection_blocked_reason": "Disputed by phone"})
-        self.assertEqual(self._run(DUE + timedelta(days=10))["cases"], 0)
+        self.assertEqual(self._run(DUE + timedelta(days=10))["cases"], 0, "nothing else to dun: no case")
+        with freeze_time(f"{DUE} 10:00:00"):
+            other = self._invoice(self.customer, 0, 300.0)
+        self._run(DUE + timedelta(days=10))
+        skip = self._events(reason_code="blocked")
+        self.assertEqual(skip.invoice_ids, self.invoice)
+        mail = self._events(channel="email").mail_mail_id
+        self.assertIn(other.name, mail.body_html)
+        self.assertNotIn(self.invoice.name, mail.body_html, "the excluded invoice is not in the reminder")
+        self.invoice.collection_blocked = False
+        self._run(DUE + timedelta(days=30))
+        last = self._events(channel="email").sorted("id")[-1].mail_mail_id
+        self.assertIn(self.invoice.name, last.body_html, "dunned again once the exclusion is lifted")
+
+    def test_time_barred_invoice_is_left_out_and_logged(self):
+        self.company_data["company"].collection_limitation_years = 1
+        with freeze_time(f"{DUE} 10:00:00"):
+            old = self._invoice(self.customer, 400, 80.0)
+        self._run(DUE + timedelta(days=10))
+        skip = self._events(reason_code="time_barred")
+        self.assertEqual(skip.invoice_ids, old)
+        self.assertNotIn(old.name, self._events(channel="email").mail_mail_id.body_html)
 
     def test_send_next_reminder_runs_the_next_level_now(self):
         self._run(DUE - timedelta(days=3))

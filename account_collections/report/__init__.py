@@ -1,0 +1,2 @@
+from . import collection_letter
+from . import customer_statement
