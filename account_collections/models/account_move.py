@@ -23,6 +23,14 @@ class AccountMove(models.Model):
         help="No reminder, fee or escalation for this invoice.",
     )
     collection_blocked_reason = fields.Char(string="Exclusion Reason", copy=False, tracking=True)
+    collection_hold = fields.Selection(
+        [("promise", "Promise to pay"), ("plan", "Payment plan"), ("dispute", "Dispute")],
+        string="Dunning on Hold",
+        readonly=True,
+        copy=False,
+        index=True,
+        help="An open promise, payment plan or dispute covers this invoice: no reminder until it ends.",
+    )
     collection_is_charge = fields.Boolean(
         string="Collection Charge", readonly=True, copy=False, help="Late fee or interest invoice of a collection case."
     )
@@ -103,7 +111,7 @@ class AccountMove(models.Model):
 
     def write(self, vals):
         res = super().write(vals)
-        if "collection_blocked" in vals:
+        if "collection_blocked" in vals or "collection_hold" in vals:
             self._collection_refresh()
         return res
 

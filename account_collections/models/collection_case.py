@@ -105,7 +105,12 @@ class CollectionCase(models.Model):
             due = case.oldest_due_date
             case.days_overdue = (today - due).days if due and case.state == "open" else 0
 
-    @api.depends("invoice_ids.payment_state", "invoice_ids.state", "invoice_ids.collection_blocked")
+    @api.depends(
+        "invoice_ids.payment_state",
+        "invoice_ids.state",
+        "invoice_ids.collection_blocked",
+        "invoice_ids.collection_hold",
+    )
     @api.depends_context("collection_date")
     def _compute_open_invoice_ids(self):
         for case in self:
@@ -113,7 +118,9 @@ class CollectionCase(models.Model):
                 lambda m: m.state == "posted" and m.payment_state not in ("paid", "in_payment", "reversed")
             ).sorted(lambda m: (m.invoice_date_due or m.date, m.id))
             case.open_invoice_ids = open_invoices
-            case.dunning_invoice_ids = open_invoices.filtered(lambda m: not m.collection_blocked and not m.time_barred)
+            case.dunning_invoice_ids = open_invoices.filtered(
+                lambda m: not m.collection_blocked and not m.collection_hold and not m.time_barred
+            )
 
     def _compute_event_count(self):
         counts = dict(self.env["collection.event"]._read_group([("case_id", "in", self.ids)], ["case_id"], ["__count"]))
@@ -309,7 +316,7 @@ class CollectionCase(models.Model):
               JOIN account_account acc ON acc.id = aml.account_id
               JOIN res_partner p ON p.id = aml.partner_id
               JOIN account_move m ON m.id = aml.move_id,
-                   LATERAL (SELECT NOT COALESCE(m.collection_blocked, FALSE)
+                   LATERAL (SELECT NOT COALESCE(m.collection_blocked, FALSE) AND m.collection_hold IS NULL
                                    AND (c.collection_limitation_years IS NULL
                                         OR c.collection_limitation_years = 0
                                         OR aml.date_maturity >= %(today)s::date

@@ -92,6 +92,7 @@ class CollectionCase(models.Model):
         # sudo: the engine acts for the company on data derived from the ledger.
         engine = self.sudo().with_context(collection_date=fields.Date.to_string(today))
         engine._refresh(companies)
+        engine._check_agreements(companies, today)
         engine._log_paused(companies, today)
         due_ids = engine._select_due_case_ids(companies, today)
         counts = self._empty_counts()
@@ -140,6 +141,10 @@ class CollectionCase(models.Model):
             today=today,
             stopped=STOPPED_STAGE_CODES,
         )
+
+    def _check_agreements(self, companies, today):
+        """Hook: promises, payment plans and disputes move their states before levels run
+        (kept, broken, completed...). Each agreement model extends it."""
 
     def _log_paused(self, companies, today):
         """Log once, per case and level, a level that fell due while the case is paused."""
@@ -512,9 +517,14 @@ class CollectionCase(models.Model):
         self.ensure_one()
         events = []
         excluded = self.open_invoice_ids - self.dunning_invoice_ids
+        blocked = excluded.filtered("collection_blocked")
+        held = excluded.filtered("collection_hold") - blocked
         for code, invoices, reason in (
-            ("blocked", excluded.filtered("collection_blocked"), self.env._("Invoice excluded from dunning")),
-            ("time_barred", excluded.filtered(lambda m: not m.collection_blocked), self.env._("Invoice time-barred")),
+            ("blocked", blocked, self.env._("Invoice excluded from dunning")),
+            ("disputed", held.filtered(lambda m: m.collection_hold == "dispute"), self.env._("Invoice disputed")),
+            ("promised", held.filtered(lambda m: m.collection_hold == "promise"), self.env._("Promise to pay open")),
+            ("plan", held.filtered(lambda m: m.collection_hold == "plan"), self.env._("Covered by a payment plan")),
+            ("time_barred", excluded - blocked - held, self.env._("Invoice time-barred")),
         ):
             if invoices:
                 events.append(

@@ -19,6 +19,8 @@ SKIP_REASONS = [
     ("no_address", "No address"),
     ("paused", "Paused"),
     ("disputed", "Disputed"),
+    ("promised", "Promise to pay"),
+    ("plan", "Payment plan"),
     ("blocked", "Excluded from dunning"),
     ("time_barred", "Time-barred"),
     ("jumped", "Level jumped"),
