@@ -33,6 +33,7 @@
         "report/open_items_table.xml",
         "report/report_collection_letter.xml",
         "report/report_customer_statement.xml",
+        "data/mail_template_statement_data.xml",
     ],
     "demo": [
         "demo/collection_case_demo.xml",

@@ -191,6 +191,15 @@ class CollectionCase(models.Model):
         )
         return action
 
+    def action_print_statement(self):
+        """Customer statement of the case's customer (open items, aging, recent payments)."""
+        return self.env.ref("account_collections.action_report_customer_statement").report_action(self.partner_id)
+
+    def action_send_statement(self):
+        """Open the email composer with the customer statement attached."""
+        self.ensure_one()
+        return self.partner_id.action_send_collection_statement()
+
     def action_view_events(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id("account_collections.action_collection_event")

@@ -427,6 +427,8 @@ class CollectionCase(models.Model):
         if not reachable:
             return events
         mail_by_case = self._mass_mail(reachable, level.mail_template_id)
+        if level.attach_invoices:
+            self._attach_invoice_pdfs(mail_by_case)
         for case in reachable:
             mail = mail_by_case.get(case.id)
             counts["queued" if mail else "failed"] += 1
@@ -487,6 +489,30 @@ class CollectionCase(models.Model):
         )
         mails, _messages = composer._action_send_mail()
         return {mail.res_id: mail for mail in mails}
+
+    def _attach_invoice_pdfs(self, mail_by_case):
+        """Attach each dunned invoice's PDF to its reminder (the stored one when Odoo has it)."""
+        for case_id, mail in mail_by_case.items():
+            attachments = self.env["ir.attachment"]
+            for invoice in self.browse(case_id)._dunned_invoices().filtered(lambda m: m.move_type == "out_invoice"):
+                attachment = invoice.invoice_pdf_report_id
+                if not attachment:
+                    # one invoice per rendering, as Odoo's invoice sending does
+                    pdf, _type = self.env["ir.actions.report"]._render_qweb_pdf(
+                        "account.account_invoices", res_ids=invoice.ids
+                    )
+                    attachment = self.env["ir.attachment"].create(
+                        {
+                            "name": f"{invoice._get_invoice_report_filename()}",
+                            "raw": pdf,
+                            "mimetype": "application/pdf",
+                            "res_model": "account.move",
+                            "res_id": invoice.id,
+                        }
+                    )
+                attachments |= attachment
+            if attachments:
+                mail.attachment_ids = [Command.link(att.id) for att in attachments]
 
     def _queue_letters(self, level, counts):
         reachable, events = self._contact_split("letter", level, counts)

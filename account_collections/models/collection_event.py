@@ -1,5 +1,6 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools.pdf import merge_pdf
 
 CHANNELS = [
     ("email", "Email"),
@@ -70,6 +71,42 @@ class CollectionEvent(models.Model):
     mail_message_id = fields.Many2one("mail.message", string="Message", ondelete="set null")
     mail_mail_id = fields.Many2one("mail.mail", string="Email", ondelete="set null")
     attachment_id = fields.Many2one("ir.attachment", string="Document", ondelete="set null")
+
+    def action_print_letters(self):
+        """Print the selected queued letters: one PDF per case, attached to the case and to
+        the event, the events marked sent; returns all of them as one PDF to download."""
+        letters = self.filtered(lambda e: e.channel == "letter" and e.state == "queued")
+        if not letters:
+            raise UserError(
+                self.env._("Select letters waiting to be printed (channel Letter, state Queued) to print them.")
+            )
+        report = self.env.ref("account_collections.action_report_collection_letter")
+        Attachment = self.env["ir.attachment"]
+        pdfs, outcome = [], {}
+        for case in letters.case_id:
+            # one case per rendering: one letter per PDF, in the customer's language
+            pdf, _type = self.env["ir.actions.report"]._render_qweb_pdf(report, res_ids=case.ids)
+            pdfs.append(pdf)
+            outcome[case] = Attachment.create(
+                {
+                    "name": self.env._("Reminder %(case)s %(date)s.pdf", case=case.name, date=fields.Date.today()),
+                    "raw": pdf,
+                    "mimetype": "application/pdf",
+                    "res_model": "collection.case",
+                    "res_id": case.id,
+                }
+            )
+        for event in letters:
+            # sudo: recording the outcome of a queued contact is the one change the log allows
+            event.sudo().write({"state": "sent", "attachment_id": outcome[event.case_id].id})
+        bundle = Attachment.create(
+            {
+                "name": self.env._("Reminder letters %s.pdf", fields.Date.today()),
+                "raw": merge_pdf(pdfs),
+                "mimetype": "application/pdf",
+            }
+        )
+        return {"type": "ir.actions.act_url", "url": f"/web/content/{bundle.id}?download=true", "target": "self"}
 
     def write(self, vals):
         if not self._is_outcome_update(vals):

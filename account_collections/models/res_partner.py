@@ -51,6 +51,25 @@ class ResPartner(models.Model):
         for partner in self:
             partner.collection_case_count = counts.get(partner.commercial_partner_id, 0)
 
+    def action_send_collection_statement(self):
+        self.ensure_one()
+        partner = self.commercial_partner_id
+        template = self.env.ref("account_collections.mail_template_customer_statement")
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "mail.compose.message",
+            "view_mode": "form",
+            "views": [(False, "form")],
+            "target": "new",
+            "context": {
+                "default_model": "res.partner",
+                "default_res_ids": partner.ids,
+                "default_template_id": template.id,
+                "default_composition_mode": "comment",
+                "force_email": True,
+            },
+        }
+
     def action_view_collection_cases(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id("account_collections.action_collection_case")
