@@ -426,6 +426,7 @@ class CollectionCase(models.Model):
         reachable, events = self._contact_split("email", level, counts)
         if not reachable:
             return events
+        reachable._ensure_invoice_access_tokens()
         mail_by_case = self._mass_mail(reachable, level.mail_template_id)
         if level.attach_invoices:
             self._attach_invoice_pdfs(mail_by_case)
@@ -489,6 +490,21 @@ class CollectionCase(models.Model):
         )
         mails, _messages = composer._action_send_mail()
         return {mail.res_id: mail for mail in mails}
+
+    def _ensure_invoice_access_tokens(self):
+        """Give the open invoices their portal token in one UPDATE, before the reminders link to them
+        (the portal would otherwise write them one invoice at a time while rendering)."""
+        self.env.flush_all()
+        self.env.execute_query(
+            SQL(
+                """
+                UPDATE account_move SET access_token = gen_random_uuid()::text
+                 WHERE collection_case_id = ANY(%s) AND access_token IS NULL AND state = 'posted'
+                """,
+                self.ids,
+            )
+        )
+        self.env["account.move"].invalidate_model(["access_token"])
 
     def _attach_invoice_pdfs(self, mail_by_case):
         """Attach each dunned invoice's PDF to its reminder (the stored one when Odoo has it)."""

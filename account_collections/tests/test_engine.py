@@ -261,3 +261,39 @@ class TestEngine(CollectionsCommon, MockEmail):
         self._pay(self.invoice)
         self.assertEqual(case.state, "closed")
         self.assertFalse(case.event_ids.filtered(lambda e: e.channel == "email"))
+
+    def test_batch_query_count_does_not_grow_with_invoices_per_case(self):
+        def run_queries(name, invoice_count):
+            customer = self._customer(name, email=f"{name}@example.com", tz="UTC")
+            customer.with_company(self.company_data["company"]).collection_policy_id = self.engine_policy
+            with freeze_time(f"{DUE} 10:00:00"):
+                moves = self.env["account.move"].create(
+                    [
+                        {
+                            "move_type": "out_invoice",
+                            "partner_id": customer.id,
+                            "invoice_date": DUE - timedelta(days=30),
+                            "invoice_date_due": DUE,
+                            "invoice_line_ids": [(0, 0, {"name": "Item", "price_unit": 10.0, "tax_ids": []})],
+                        }
+                        for _i in range(invoice_count)
+                    ]
+                )
+                moves.action_post()
+            day = DUE + timedelta(days=10)
+            with freeze_time(f"{day} 10:00:00"):
+                Case = self.env["collection.case"].sudo().with_context(collection_date=str(day))
+                case = Case.search([("partner_id", "=", customer.id), ("state", "=", "open")])
+                counts = Case._empty_counts()
+                self.env.flush_all()
+                self.env.invalidate_all()
+                before = self.env.cr.sql_log_count
+                Case._execute_batch(case.ids, day, counts)
+                self.env.flush_all()
+                queries = self.env.cr.sql_log_count - before
+            self.assertEqual(counts["queued"], 1)
+            return queries
+
+        few = run_queries("few", 2)
+        many = run_queries("many", 20)
+        self.assertLessEqual(many, few + 3, f"{few} queries for a case of 2 invoices, {many} for 20")
