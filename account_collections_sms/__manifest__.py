@@ -12,7 +12,13 @@
     "installable": True,
     "depends": ["account_collections", "sms", "phone_validation"],
     "data": [
+        "data/sms_template_data.xml",
         "views/collection_level_views.xml",
+        "views/collection_case_views.xml",
         "views/res_config_settings_views.xml",
     ],
+    "demo": [
+        "demo/collection_level_demo.xml",
+    ],
+    "external_dependencies": {"python": ["phonenumbers"]},
 }

@@ -1,3 +1,5 @@
 from . import collection_level
+from . import collection_case
+from . import mail_notification
 from . import res_company
 from . import res_config_settings

@@ -1,1 +1,2 @@
 from . import test_sms_level
+from . import test_sms_engine

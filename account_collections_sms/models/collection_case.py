@@ -1,0 +1,122 @@
+import phonenumbers
+
+from odoo import fields, models
+from odoo.exceptions import UserError
+
+from .sms_segments import sms_clean, sms_segments
+
+MOBILE_TYPES = (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
+
+
+class CollectionCase(models.Model):
+    _inherit = "collection.case"
+
+    def _execute_level_channels(self, level, today, counts):
+        events = super()._execute_level_channels(level, today, counts)
+        if level.send_sms:
+            events += self._send_collection_sms(level.sms_template_id, counts, level=level)
+        return events
+
+    def action_send_sms(self):
+        """Collector button: send the default reminder SMS now, under the same guards as the engine."""
+        template = self.env.ref("account_collections_sms.sms_template_collection_reminder")
+        counts = self._empty_counts()
+        now, today = fields.Datetime.now(), self._collection_today()
+        deferred = self._check_contact_guards(now, today)
+        if deferred:
+            raise UserError(
+                "\n".join(f"{case.display_name}: {reason}" for case, (reason, _retry, _code) in deferred.items())
+            )
+        events = self._send_collection_sms(template, counts)
+        self.env["collection.event"].create(events)
+        if counts["skipped"] or counts["failed"]:
+            skipped = [vals["reason"] for vals in events if vals.get("state") in ("skipped", "failed")]
+            raise UserError(self.env._("The SMS was not sent: %s", "; ".join(filter(None, skipped))))
+        return True
+
+    def _sms_recipient(self):
+        """(E.164 number, False, False) or (False, reason code, reason) for the customer's mobile."""
+        self.ensure_one()
+        partner = self.partner_id
+        raw = partner.mobile or partner.phone
+        if not raw:
+            return False, "no_address", self.env._("Customer has no mobile number")
+        country = partner.country_id or self.company_id.country_id
+        try:
+            parsed = phonenumbers.parse(raw, country.code if country else None)
+        except phonenumbers.NumberParseException:
+            parsed = None
+        if not parsed or not phonenumbers.is_valid_number(parsed):
+            return False, "no_address", self.env._("Invalid mobile number %(number)s", number=raw)
+        if phonenumbers.number_type(parsed) not in MOBILE_TYPES:
+            return False, "no_address", self.env._("%(number)s is not a mobile number", number=raw)
+        return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164), False, False
+
+    def _send_collection_sms(self, template, counts, level=None):
+        """Queue one SMS per reachable case through Odoo's SMS queue; returns event values."""
+        events, to_send = [], {}
+        level_name = level.name if level else self.env._("Manual SMS")
+        for case in self:
+            blocked = case._channel_block_reason("sms")
+            number, code, reason = case._sms_recipient() if not blocked else (False, *blocked)
+            if number:
+                to_send[case] = number
+                continue
+            counts["skipped"] += 1
+            events.append(case._sms_event_vals(level, level_name, "skipped", reason=reason, reason_code=code))
+        if not to_send:
+            return events
+        numbers = set(to_send.values())
+        blacklisted = set(self.env["phone.blacklist"].sudo().search([("number", "in", list(numbers))]).mapped("number"))
+        cases = self.browse([case.id for case in to_send])
+        bodies = template._render_field("body", cases.ids, compute_lang=True)
+        for case in cases:
+            number, body = to_send[case], sms_clean(bodies[case.id])
+            max_segments = case.company_id.collection_sms_max_segments
+            if number in blacklisted:
+                counts["skipped"] += 1
+                events.append(
+                    case._sms_event_vals(
+                        level,
+                        level_name,
+                        "skipped",
+                        reason=self.env._("Number blacklisted (STOP)"),
+                        reason_code="opt_out",
+                    )
+                )
+            elif sms_segments(body) > max_segments:
+                counts["failed"] += 1
+                events.append(
+                    case._sms_event_vals(
+                        level,
+                        level_name,
+                        "failed",
+                        reason=self.env._(
+                            "Message of %(segments)s segments, more than the %(max)s allowed",
+                            segments=sms_segments(body),
+                            max=max_segments,
+                        ),
+                        reason_code="config",
+                    )
+                )
+            else:
+                message = case._message_sms(
+                    body,
+                    partner_ids=case.partner_id.ids,
+                    sms_pid_to_number={case.partner_id.id: number},
+                    put_in_queue=True,
+                )
+                counts["queued"] += 1
+                events.append(case._sms_event_vals(level, level_name, "queued", mail_message_id=message.id))
+        return events
+
+    def _sms_event_vals(self, level, level_name, state, **values):
+        self.ensure_one()
+        return self._event_vals(
+            self.env._("%(level)s: SMS", level=level_name),
+            channel="sms",
+            state=state,
+            level_id=level.id if level else self.level_id.id,
+            invoice_ids=[(6, 0, self._dunned_invoices().ids)],
+            **values,
+        )
