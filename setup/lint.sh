@@ -17,5 +17,7 @@ step "ruff"
 "$VENV_DIR/bin/ruff" check --no-fix . && "$VENV_DIR/bin/ruff" format --check .
 step "pylint-odoo"
 # missing-readme: the readme/ fragments document each addon (see .pylintrc).
-"$VENV_DIR/bin/pylint" --rcfile=.pylintrc --disable=missing-readme "${addons[@]}"
+# consider-merging-classes-inherited: each feature (engine, promises, plans, disputes,
+# worklist) extends the case in a file of its own, to keep files small.
+"$VENV_DIR/bin/pylint" --rcfile=.pylintrc --disable=missing-readme,consider-merging-classes-inherited "${addons[@]}"
 info "clean"

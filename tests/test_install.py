@@ -76,6 +76,7 @@ class TestInstall(TransactionCase):
     def test_demo_data_is_loaded(self):
         policy = self.env.ref("account_collections.policy_standard")
         self.assertTrue(policy.is_default)
-        self.assertEqual(policy.level_ids.mapped("delay_days"), [-3, 10, 30, 60])
+        self.assertEqual(policy.level_ids.mapped("delay_days"), [-3, 10, 20, 30, 60])
+        self.assertTrue(policy.level_ids.filtered(lambda lvl: lvl.delay_days == 20).send_sms, "SMS step (demo)")
         self.assertTrue(policy.level_ids[0].mail_template_id, "the default policy emails out of the box")
         self.assertTrue(self.env.ref("account_collections_agency.demo_agency").include_fields)

@@ -10,3 +10,12 @@ from . import account_move
 from . import account_move_line
 from . import collection_case_engine
 from . import mail_mail
+from . import collection_dispute
+from . import collection_case_dispute
+from . import account_move_dispute
+from . import collection_payment_plan
+from . import collection_payment_plan_line
+from . import collection_case_plan
+from . import collection_promise
+from . import collection_case_promise
+from . import collection_case_worklist

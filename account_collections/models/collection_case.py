@@ -319,6 +319,9 @@ class CollectionCase(models.Model):
                                     AND aml.date_maturity < %(today)s), 0) AS overdue_gross,
                    MIN(aml.date_maturity)
                             FILTER (WHERE aml.amount_residual_currency > 0 AND dunnable) AS oldest_due_date,
+                   COALESCE(SUM(aml.amount_residual_currency)
+                            FILTER (WHERE aml.amount_residual_currency > 0 AND m.collection_hold IS NOT NULL
+                                    AND aml.date_maturity < %(today)s), 0) AS overdue_held,
                    ARRAY_AGG(DISTINCT aml.move_id)
                             FILTER (WHERE aml.amount_residual_currency > 0) AS move_ids
               FROM account_move_line aml
@@ -363,7 +366,9 @@ class CollectionCase(models.Model):
             amount_due = currency.round(row["amount_due"])
             overdue = currency.round(max(0.0, min(amount_due, row["overdue_gross"] + row["credits"])))
             policy = policies.get((row["partner_id"], row["company_id"]), self.env["collection.policy"])
-            if not self._qualifies(amount_due, overdue, row["oldest_due_date"], policy, today, currency):
+            # invoices on hold under a promise, plan or dispute keep their case open, undunned
+            held = currency.round(min(amount_due, row["overdue_held"]))
+            if not self._qualifies(amount_due, max(overdue, held), row["oldest_due_date"], policy, today, currency):
                 continue
             key = (row["partner_id"], row["company_id"], row["currency_id"])
             seen.add(key)
@@ -446,7 +451,7 @@ class CollectionCase(models.Model):
             return
         values = SQL(", ").join(
             SQL(
-                "(%s, %s, %s, %s::date, %s, %s)",
+                "(%s, %s::numeric, %s::numeric, %s::date, %s, %s::int)",
                 case.id,
                 vals["amount_due"],
                 vals["amount_overdue"],

@@ -20,6 +20,11 @@ class ResCompany(models.Model):
         default=7,
         help="Maximum number of outbound contacts per customer in any rolling 7 days, all channels together.",
     )
+    collection_promise_max_days = fields.Integer(
+        string="Longest Promise (days)",
+        default=30,
+        help="A promise to pay may be at most this many days away; longer needs a payment plan.",
+    )
     collection_limitation_years = fields.Integer(
         string="Statute of Limitations (years)",
         default=0,
@@ -58,8 +63,19 @@ class ResCompany(models.Model):
         string="Interest Margin (points)", digits=(5, 2), default=8.0, help="Points added to the reference rate."
     )
 
+    collection_plan_reminder_days = fields.Integer(
+        string="Installment Reminder (days before)",
+        default=3,
+        help="Remind the customer by email this many days before each installment of a payment plan "
+        "falls due (0: no reminder).",
+    )
+
     @api.constrains(
-        "collection_window_start", "collection_window_end", "collection_weekly_cap", "collection_limitation_years"
+        "collection_window_start",
+        "collection_window_end",
+        "collection_weekly_cap",
+        "collection_limitation_years",
+        "collection_promise_max_days",
     )
     def _check_collection_settings(self):
         for company in self:
@@ -74,6 +90,12 @@ class ResCompany(models.Model):
             if company.collection_weekly_cap < 1:
                 raise ValidationError(
                     self.env._("The weekly contact cap of %(company)s must be at least 1.", company=company.name)
+                )
+            if company.collection_promise_max_days < 1:
+                raise ValidationError(
+                    self.env._(
+                        "The longest promise to pay of %(company)s must be at least 1 day.", company=company.name
+                    )
                 )
             if company.collection_limitation_years < 0:
                 raise ValidationError(

@@ -4,3 +4,6 @@ from . import test_engine
 from . import test_charges
 from . import test_reports
 from . import test_letters_statement
+from . import test_dispute
+from . import test_payment_plan
+from . import test_promise

@@ -62,6 +62,14 @@ class TestCaseRefresh(CollectionsCommon):
         case = self._case(self.customer)
         self.assertEqual((case.amount_due, case.amount_overdue), (700.0, 700.0))
 
+    def test_cases_without_any_policy_still_follow_the_ledger(self):
+        self.policy.is_default = False
+        invoice = self._invoice(self.customer, 40, 1000.0)
+        case = self._case(self.customer)
+        self.assertFalse(case.policy_id)
+        self._pay(invoice, amount=100.0)
+        self.assertEqual(case.amount_due, 900.0)
+
     def test_full_payment_closes_the_case_as_paid(self):
         invoice = self._invoice(self.customer, 40, 1000.0)
         case = self._case(self.customer)

@@ -74,9 +74,7 @@ class TestLettersAndStatement(CollectionsCommon):
         self.assertEqual(action["report_name"], "account_collections.report_customer_statement")
         self.assertEqual(action["context"]["active_ids"], self.customer.ids)
         send = self.case.action_send_statement()
-        composer = Form(
-            self.env["mail.compose.message"].with_context(force_report_rendering=True, **send["context"])
-        )
+        composer = Form(self.env["mail.compose.message"].with_context(force_report_rendering=True, **send["context"]))
         self.assertIn(self.customer, composer.partner_ids)
         self.assertIn("account statement", composer.subject)
         self.assertEqual(len(composer.attachment_ids), 1)
