@@ -3,3 +3,4 @@ from . import collection_case
 from . import mail_notification
 from . import res_company
 from . import res_config_settings
+from . import collection_payment_plan

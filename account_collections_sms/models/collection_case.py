@@ -52,10 +52,13 @@ class CollectionCase(models.Model):
             return False, "no_address", self.env._("%(number)s is not a mobile number", number=raw)
         return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164), False, False
 
-    def _send_collection_sms(self, template, counts, level=None):
-        """Queue one SMS per reachable case through Odoo's SMS queue; returns event values."""
+    def _send_collection_sms(self, template, counts, level=None, bodies=None, label=None):
+        """Queue one SMS per reachable case through Odoo's SMS queue; returns event values.
+
+        :param bodies: {case id: text} already rendered (else the template renders on the cases)
+        """
         events, to_send = [], {}
-        level_name = level.name if level else self.env._("Manual SMS")
+        level_name = label or (level.name if level else self.env._("Manual SMS"))
         for case in self:
             blocked = case._channel_block_reason("sms")
             number, code, reason = case._sms_recipient() if not blocked else (False, *blocked)
@@ -69,7 +72,7 @@ class CollectionCase(models.Model):
         numbers = set(to_send.values())
         blacklisted = set(self.env["phone.blacklist"].sudo().search([("number", "in", list(numbers))]).mapped("number"))
         cases = self.browse([case.id for case in to_send])
-        bodies = template._render_field("body", cases.ids, compute_lang=True)
+        bodies = bodies or template._render_field("body", cases.ids, compute_lang=True)
         for case in cases:
             number, body = to_send[case], sms_clean(bodies[case.id])
             max_segments = case.company_id.collection_sms_max_segments

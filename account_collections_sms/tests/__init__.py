@@ -1,2 +1,3 @@
 from . import test_sms_level
 from . import test_sms_engine
+from . import test_sms_plan

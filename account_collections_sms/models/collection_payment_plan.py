@@ -1,0 +1,25 @@
+from odoo import models
+
+
+class CollectionPaymentPlan(models.Model):
+    _inherit = "collection.payment.plan"
+
+    def _send_installment_reminders(self, lines):
+        """Remind installments by SMS too, under the same guards as the email."""
+        events = super()._send_installment_reminders(lines)
+        template = self.env.ref("account_collections_sms.sms_template_installment_reminder", raise_if_not_found=False)
+        reminded = lines.filtered("reminder_sent")
+        if not template or not reminded:
+            return events
+        rendered = template._render_field("body", reminded.ids, compute_lang=True)
+        # one SMS per case and run: the earliest installment coming due
+        bodies = {}
+        for line in reminded.sorted("due_date", reverse=True):
+            bodies[line.plan_id.case_id.id] = rendered[line.id]
+        cases = reminded.plan_id.case_id
+        counts = cases._empty_counts()
+        sms_events = cases._send_collection_sms(
+            template, counts, bodies=bodies, label=self.env._("Installment reminder")
+        )
+        self.env["collection.event"].sudo().create(sms_events)
+        return events + sms_events
