@@ -41,6 +41,7 @@
         "views/collection_promise_views.xml",
         "wizards/collection_log_call_views.xml",
         "views/collection_case_worklist_views.xml",
+        "views/portal_templates.xml",
         "views/menus.xml",
         "report/open_items_table.xml",
         "report/report_collection_letter.xml",

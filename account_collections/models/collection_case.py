@@ -375,7 +375,7 @@ class CollectionCase(models.Model):
             vals = {
                 "amount_due": amount_due,
                 "amount_overdue": overdue,
-                "oldest_due_date": row["oldest_due_date"],
+                "oldest_due_date": row["oldest_due_date"] or False,
                 "open_invoice_count": len(row["move_ids"] or []),
                 "policy_id": policy.id or False,
             }
@@ -455,7 +455,7 @@ class CollectionCase(models.Model):
                 case.id,
                 vals["amount_due"],
                 vals["amount_overdue"],
-                vals["oldest_due_date"],
+                vals["oldest_due_date"] or None,
                 vals["open_invoice_count"],
                 vals["policy_id"] or None,
             )

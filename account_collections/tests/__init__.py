@@ -7,3 +7,4 @@ from . import test_letters_statement
 from . import test_dispute
 from . import test_payment_plan
 from . import test_promise
+from . import test_portal

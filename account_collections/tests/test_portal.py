@@ -1,0 +1,178 @@
+from datetime import timedelta
+from urllib.parse import parse_qs, urlparse
+
+from odoo import fields, http
+from odoo.tests import HttpCase, tagged
+
+from odoo.addons.mail.tests.common import mail_new_test_user
+
+from .common import CollectionsCommon
+
+
+@tagged("post_install", "-at_install")
+class TestPortal(CollectionsCommon, HttpCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        company = cls.company_data["company"]
+        company.collection_promise_max_days = 30
+        cls.customer_a = cls._customer("Alpha Retail", email="ap@alpha.example.com")
+        cls.customer_b = cls._customer("Bravo Stores", email="ap@bravo.example.com")
+        for customer in cls.customer_a | cls.customer_b:
+            customer.with_company(company).collection_policy_id = cls.policy
+        cls.invoice_a = cls._invoice(cls.customer_a, 20, 1000.0)
+        cls.invoice_a2 = cls._invoice(cls.customer_a, 15, 300.0)
+        cls.invoice_a_current = cls._invoice(cls.customer_a, -10, 50.0)
+        cls.invoice_b = cls._invoice(cls.customer_b, 20, 700.0)
+        cls.env["collection.case"].refresh_cases()
+        contact_a = cls.env["res.partner"].create({"name": "Alice Alpha", "parent_id": cls.customer_a.id})
+        cls.portal_a = mail_new_test_user(
+            cls.env,
+            login="portal_alpha",
+            groups="base.group_portal",
+            partner_id=contact_a.id,
+            company_id=company.id,
+            company_ids=[(6, 0, company.ids)],
+        )
+        cls.portal_b = mail_new_test_user(
+            cls.env,
+            login="portal_bravo",
+            groups="base.group_portal",
+            partner_id=cls.customer_b.id,
+            company_id=company.id,
+            company_ids=[(6, 0, company.ids)],
+        )
+        cls.today = fields.Date.context_today(cls.env["res.partner"])
+
+    def _post(self, route, data, files=None):
+        response = self.url_open(route, data={"csrf_token": http.Request.csrf_token(self), **data}, files=files)
+        self.assertEqual(response.status_code, 200)
+        query = parse_qs(urlparse(response.url).query)
+        return response, query.get("error", [None])[0], query.get("success", [None])[0]
+
+    def _promises(self, invoice):
+        return self.env["collection.promise"].search([("invoice_ids", "in", invoice.ids)])
+
+    def _disputes(self, invoice):
+        return self.env["collection.dispute"].search([("invoice_id", "=", invoice.id)])
+
+    def test_page_lists_own_open_invoices_only(self):
+        self.assertTrue(self._case(self.customer_a) and self._case(self.customer_b))
+        self.authenticate("portal_alpha", "portal_alpha")
+        response = self.url_open("/my/collections")
+        self.assertEqual(response.status_code, 200)
+        page = response.text
+        for invoice in self.invoice_a | self.invoice_a2 | self.invoice_a_current:
+            self.assertIn(invoice.name, page)
+            self.assertIn(f'id="invoice-{invoice.id}"', page)
+            self.assertIn(invoice.get_portal_url(), page)
+        self.assertNotIn(f'id="invoice-{self.invoice_b.id}"', page)
+        self.assertIn("o_collection_overdue", page)
+        self.assertIn("1,350.00", page)  # total due in the company currency
+        self.assertIn("1,300.00", page)  # of which overdue
+
+    def test_home_counter(self):
+        self.authenticate("portal_alpha", "portal_alpha")
+        response = self.make_jsonrpc_request("/my/counters", {"counters": ["collection_count"]})
+        self.assertEqual(response["collection_count"], 3)
+
+    def test_promise_on_other_customers_invoice_refused(self):
+        self.authenticate("portal_alpha", "portal_alpha")
+        date = self.today + timedelta(days=10)
+        _response, error, _success = self._post(
+            "/my/collections/promise", {"invoice_id": self.invoice_b.id, "date": str(date)}
+        )
+        self.assertTrue(error)
+        self.assertFalse(self._promises(self.invoice_b))
+        _response, error, _success = self._post(
+            "/my/collections/dispute",
+            {"invoice_id": self.invoice_b.id, "reason": "quality", "description": "Broken"},
+        )
+        self.assertTrue(error)
+        self.assertFalse(self._disputes(self.invoice_b))
+        self.assertFalse(self.invoice_b.collection_hold)
+
+    def test_promise_through_portal(self):
+        case = self._case(self.customer_a)
+        self.authenticate("portal_alpha", "portal_alpha")
+        date = self.today + timedelta(days=10)
+        _response, error, success = self._post(
+            "/my/collections/promise", {"invoice_id": self.invoice_a.id, "date": str(date), "note": "After payday"}
+        )
+        self.assertFalse(error)
+        self.assertTrue(success)
+        promise = self._promises(self.invoice_a)
+        self.assertEqual(len(promise), 1)
+        self.assertEqual(promise.state, "open")
+        self.assertEqual(promise.case_id, case)
+        self.assertEqual(promise.promised_date, date)
+        self.assertEqual(promise.amount, 1000.0)
+        self.assertEqual(self.invoice_a.collection_hold, "promise")
+        event = case.event_ids.filtered(lambda e: e.channel == "portal")
+        self.assertEqual(len(event), 1)
+        self.assertEqual(event.direction, "inbound")
+        self.assertEqual(event.invoice_ids, self.invoice_a)
+        message = case.message_ids.filtered(
+            lambda m: self.invoice_a.name in (m.body or "") and "After payday" in m.body
+        )
+        self.assertEqual(message.author_id, self.portal_a.partner_id)
+        self.assertTrue(case.activity_ids.filtered(lambda a: self.invoice_a.name in (a.summary or "")))
+
+    def test_promise_beyond_company_limit_refused(self):
+        self.authenticate("portal_alpha", "portal_alpha")
+        for date in (self.today + timedelta(days=31), self.today, "not a date"):
+            response, error, _success = self._post(
+                "/my/collections/promise", {"invoice_id": self.invoice_a.id, "date": str(date)}
+            )
+            self.assertTrue(error, date)
+            self.assertIn("o_collection_error", response.text)
+        _response, error, _success = self._post(
+            "/my/collections/promise", {"invoice_id": self.invoice_a.id, "date": str(self.today + timedelta(days=31))}
+        )
+        self.assertIn("30 days", error)
+        self.assertFalse(self._promises(self.invoice_a))
+        self.assertFalse(self.invoice_a.collection_hold)
+
+    def test_dispute_through_portal_with_file(self):
+        case = self._case(self.customer_a)
+        self.authenticate("portal_alpha", "portal_alpha")
+        _response, error, success = self._post(
+            "/my/collections/dispute",
+            {"invoice_id": self.invoice_a2.id, "reason": "not_received", "description": "Never delivered"},
+            files={"attachment": ("proof.txt", b"delivery note missing", "text/plain")},
+        )
+        self.assertFalse(error)
+        self.assertTrue(success)
+        dispute = self._disputes(self.invoice_a2)
+        self.assertEqual(len(dispute), 1)
+        self.assertEqual(dispute.state, "open")
+        self.assertEqual(dispute.case_id, case)
+        self.assertEqual(dispute.reason, "not_received")
+        self.assertEqual(self.invoice_a2.collection_hold, "dispute")
+        attachment = self.env["ir.attachment"].search(
+            [("res_model", "=", "collection.dispute"), ("res_id", "=", dispute.id)]
+        )
+        self.assertEqual(attachment.name, "proof.txt")
+        self.assertEqual(attachment.raw, b"delivery note missing")
+        self.assertTrue(case.event_ids.filtered(lambda e: e.channel == "portal" and e.direction == "inbound"))
+        self.assertTrue(case.message_ids.filtered(lambda m: "Never delivered" in (m.body or "")))
+
+    def test_statement_for_own_partner(self):
+        self.authenticate("portal_alpha", "portal_alpha")
+        response = self.url_open("/my/collections/statement")
+        self.assertEqual(response.status_code, 200)
+        self.assertIn(response.headers["Content-Type"].split(";")[0], ("application/pdf", "text/html"))
+        self.assertIn(self.invoice_a.name, response.text)
+        self.assertNotIn(self.invoice_b.name, response.text)
+        self.authenticate("portal_bravo", "portal_bravo")
+        response = self.url_open("/my/collections/statement")
+        self.assertIn(self.invoice_b.name, response.text)
+        self.assertNotIn(self.invoice_a.name, response.text)
+
+    def test_invoice_page_links_to_collections(self):
+        self.authenticate("portal_alpha", "portal_alpha")
+        response = self.url_open(self.invoice_a.get_portal_url())
+        self.assertEqual(response.status_code, 200)
+        self.assertIn(f"/my/collections#invoice-{self.invoice_a.id}", response.text)
+        response = self.url_open(self.invoice_a_current.get_portal_url())
+        self.assertNotIn("/my/collections#invoice-", response.text)
