@@ -19,3 +19,4 @@ from . import collection_case_plan
 from . import collection_promise
 from . import collection_case_promise
 from . import collection_case_worklist
+from . import mail_template

@@ -427,7 +427,7 @@ class CollectionCase(models.Model):
         if not reachable:
             return events
         reachable._ensure_invoice_access_tokens()
-        mail_by_case = self._mass_mail(reachable, level.mail_template_id)
+        mail_by_case = level.mail_template_id._collection_queue_mails(reachable)
         if level.attach_invoices:
             self._attach_invoice_pdfs(mail_by_case)
         for case in reachable:
@@ -454,7 +454,7 @@ class CollectionCase(models.Model):
         cases = self.filtered(lambda c: c.company_id.collection_send_thanks and not c._channel_block_reason("email"))
         if not template or not cases:
             return
-        mails = self._mass_mail(cases, template)
+        mails = template._collection_queue_mails(cases)
         self.env["collection.event"].create(
             [
                 case._event_vals(
@@ -467,29 +467,6 @@ class CollectionCase(models.Model):
                 for case in cases
             ]
         )
-
-    def _mass_mail(self, cases, template):
-        """Render the template for the cases and put the emails in Odoo's queue.
-
-        :return: {case id: mail.mail}
-        """
-        composer = (
-            self.env["mail.compose.message"]
-            .with_context(active_model=self._name, active_ids=cases.ids, mail_notify_force_send=False)
-            .create(
-                {
-                    "composition_mode": "mass_mail",
-                    "model": self._name,
-                    "res_ids": str(cases.ids),
-                    "template_id": template.id,
-                    "force_send": False,
-                    "auto_delete": False,
-                    "auto_delete_keep_log": True,
-                }
-            )
-        )
-        mails, _messages = composer._action_send_mail()
-        return {mail.res_id: mail for mail in mails}
 
     def _ensure_invoice_access_tokens(self):
         """Give the open invoices their portal token in one UPDATE, before the reminders link to them

@@ -646,7 +646,7 @@ class CollectionPaymentPlan(models.Model):
                 )
             else:
                 reachable |= line
-        mail_by_line = reachable._mass_mail(template)
+        mail_by_line = template._collection_queue_mails(reachable)
         for line in reachable:
             mail = mail_by_line.get(line.id)
             events.append(

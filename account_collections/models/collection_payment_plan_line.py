@@ -80,28 +80,3 @@ class CollectionPaymentPlanLine(models.Model):
                     plans=", ".join(fixed.plan_id.mapped("display_name")),
                 )
             )
-
-    def _mass_mail(self, template):
-        """Render the template for these installments and put the emails in Odoo's queue.
-
-        :return: {line id: mail.mail}
-        """
-        if not self:
-            return {}
-        composer = (
-            self.env["mail.compose.message"]
-            .with_context(active_model=self._name, active_ids=self.ids, mail_notify_force_send=False)
-            .create(
-                {
-                    "composition_mode": "mass_mail",
-                    "model": self._name,
-                    "res_ids": str(self.ids),
-                    "template_id": template.id,
-                    "force_send": False,
-                    "auto_delete": False,
-                    "auto_delete_keep_log": True,
-                }
-            )
-        )
-        mails, _messages = composer._action_send_mail()
-        return {mail.res_id: mail for mail in mails}

@@ -1,0 +1,32 @@
+from odoo import models
+
+
+class MailTemplate(models.Model):
+    _inherit = "mail.template"
+
+    def _collection_queue_mails(self, records):
+        """Render the template for the records and put the emails in Odoo's queue (sent by the
+        mail cron, never inside the caller), each logged in the record's chatter.
+
+        :return: {record id: mail.mail}
+        """
+        self.ensure_one()
+        if not records:
+            return {}
+        composer = (
+            self.env["mail.compose.message"]
+            .with_context(active_model=records._name, active_ids=records.ids, mail_notify_force_send=False)
+            .create(
+                {
+                    "composition_mode": "mass_mail",
+                    "model": records._name,
+                    "res_ids": str(records.ids),
+                    "template_id": self.id,
+                    "force_send": False,
+                    "auto_delete": False,
+                    "auto_delete_keep_log": True,
+                }
+            )
+        )
+        mails, _messages = composer._action_send_mail()
+        return {mail.res_id: mail for mail in mails}
