@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from odoo import SUPERUSER_ID, Command, api, fields
 from odoo.tests import TransactionCase, tagged
+from odoo.tools import split_every
 
 
 @tagged("post_install", "-at_install")
@@ -18,21 +19,25 @@ class TestTwoWorkers(TransactionCase):
         company = env.ref("base.main_company")
         self.saved_window = (company.collection_window_start, company.collection_window_end)
         company.write({"collection_window_start": 0.0, "collection_window_end": 24.0})
-        partner = env["res.partner"].create({"name": "Two Workers Ltd", "email": "ap@two.example.com", "tz": "UTC"})
-        today = fields.Date.context_today(partner)
-        invoice = env["account.move"].create(
-            {
-                "move_type": "out_invoice",
-                "partner_id": partner.id,
-                "company_id": company.id,
-                "invoice_date": today - timedelta(days=20),
-                "invoice_date_due": today - timedelta(days=15),
-                "invoice_line_ids": [Command.create({"name": "Work", "price_unit": 300.0, "tax_ids": []})],
-            }
-        )
-        invoice.action_post()
-        self.case_id = invoice.collection_case_id.id
-        self.partner_id, self.invoice_id, self.today = partner.id, invoice.id, today
+        self.today = fields.Date.context_today(env["res.partner"])
+        self.partner_ids, self.invoice_ids, self.case_ids = [], [], []
+        for name in ("Two Workers Ltd", "Second Worker Ltd"):
+            partner = env["res.partner"].create({"name": name, "email": "ap@two.example.com", "tz": "UTC"})
+            invoice = env["account.move"].create(
+                {
+                    "move_type": "out_invoice",
+                    "partner_id": partner.id,
+                    "company_id": company.id,
+                    "invoice_date": self.today - timedelta(days=20),
+                    "invoice_date_due": self.today - timedelta(days=15),
+                    "invoice_line_ids": [Command.create({"name": "Work", "price_unit": 300.0, "tax_ids": []})],
+                }
+            )
+            invoice.action_post()
+            self.partner_ids.append(partner.id)
+            self.invoice_ids.append(invoice.id)
+            self.case_ids.append(invoice.collection_case_id.id)
+        self.case_id = self.case_ids[0]
         self.setup_cr.commit()
         self.addCleanup(self._cleanup)
 
@@ -44,21 +49,35 @@ class TestTwoWorkers(TransactionCase):
                 dict(zip(("collection_window_start", "collection_window_end"), self.saved_window, strict=True))
             )
             # the log is append-only through the ORM: remove the test's rows directly
-            cr.execute("DELETE FROM collection_event WHERE case_id = %s", [self.case_id])
-            env["mail.mail"].search([("model", "=", "collection.case"), ("res_id", "=", self.case_id)]).unlink()
-            env["mail.activity"].search([("res_model", "=", "collection.case"), ("res_id", "=", self.case_id)]).unlink()
-            invoice = env["account.move"].browse(self.invoice_id)
-            invoice.with_context(collection_no_refresh=True).button_draft()
-            invoice.unlink()
-            cr.execute("DELETE FROM collection_case WHERE id = %s", [self.case_id])
-            env["res.partner"].browse(self.partner_id).unlink()
+            cr.execute("DELETE FROM collection_event WHERE case_id = ANY(%s)", [self.case_ids])
+            env["mail.mail"].search([("model", "=", "collection.case"), ("res_id", "in", self.case_ids)]).unlink()
+            env["mail.activity"].search(
+                [("res_model", "=", "collection.case"), ("res_id", "in", self.case_ids)]
+            ).unlink()
+            invoices = env["account.move"].browse(self.invoice_ids)
+            invoices.with_context(collection_no_refresh=True).button_draft()
+            invoices.unlink()
+            cr.execute("DELETE FROM collection_case WHERE id = ANY(%s)", [self.case_ids])
+            env["res.partner"].browse(self.partner_ids).unlink()
 
     def _worker(self, cr):
         env = api.Environment(cr, SUPERUSER_ID, {})
         return env["collection.case"].with_context(collection_date=str(self.today))
 
+    def _events_per_level(self, cr, case_ids):
+        """(case, level, channel, summary) -> number of events, for the level events of ``case_ids``."""
+        cr.execute(
+            """
+            SELECT case_id, level_id, channel, name, count(*) FROM collection_event
+             WHERE case_id = ANY(%s) AND level_id IS NOT NULL
+             GROUP BY case_id, level_id, channel, name
+            """,
+            [case_ids],
+        )
+        return {row[:4]: row[4] for row in cr.fetchall()}
+
     def test_second_worker_skips_locked_cases_and_nothing_is_sent_twice(self):
-        self.assertTrue(self.case_id, "the overdue invoice opened a case")
+        self.assertTrue(all(self.case_ids), "the overdue invoices opened cases")
         with self.registry.cursor() as cr_a, self.registry.cursor() as cr_b:
             worker_a, worker_b = self._worker(cr_a), self._worker(cr_b)
             counts_a, counts_b = worker_a._empty_counts(), worker_b._empty_counts()
@@ -74,3 +93,45 @@ class TestTwoWorkers(TransactionCase):
         with self.registry.cursor() as cr:
             cr.execute("SELECT count(*) FROM collection_event WHERE case_id = %s AND channel = 'email'", [self.case_id])
             self.assertEqual(cr.fetchone()[0], 1, "one email for the level, whatever the number of workers")
+            duplicates = {key: n for key, n in self._events_per_level(cr, [self.case_id]).items() if n > 1}
+            self.assertFalse(duplicates, "no event of the level is logged twice")
+
+    def test_two_concurrent_runs_split_the_work(self):
+        """Worker A is in the middle of a batch (case 1 locked, not committed) when worker B selects
+        the due cases of the company and executes them batch by batch, as run_collections does after
+        its refresh: B does every other due case, skips case 1 instead of waiting for it, and between
+        them each case gets its level exactly once."""
+        first, second = self.case_ids
+        company = self.env.company
+        with self.registry.cursor() as cr_a, self.registry.cursor() as cr_b:
+            worker_a, worker_b = self._worker(cr_a), self._worker(cr_b)
+            cr_b.execute("SET LOCAL lock_timeout = '5s'")  # B waiting on A's lock would be a bug, not a hang
+            counts_a = worker_a._empty_counts()
+            worker_a._execute_batch([first], self.today, counts_a)
+            self.assertEqual(counts_a["cases"], 1)
+            due_b = worker_b._select_due_case_ids(company, self.today)
+            self.assertIn(first, due_b, "A has not committed: for B, case 1 is still due")
+            self.assertIn(second, due_b)
+            counts_b = worker_b._empty_counts()
+            for batch in split_every(2, due_b):
+                worker_b._execute_batch(list(batch), self.today, counts_b)
+            self.assertEqual(counts_b["cases"], len(due_b) - 1, "B worked every due case but the one A holds")
+            # what each worker did, seen from its own transaction
+            done_a = self._events_per_level(cr_a, self.case_ids)
+            done_b = self._events_per_level(cr_b, self.case_ids)
+            self.assertEqual({key[0] for key in done_a}, {first}, "A worked case 1 only")
+            self.assertEqual({key[0] for key in done_b}, {second}, "B skipped the case A holds and did the other")
+            self.assertTrue(any(key[2] == "email" for key in done_a), "A sent case 1's reminder")
+            self.assertTrue(any(key[2] == "email" for key in done_b), "B sent case 2's reminder")
+            self.assertFalse({key: n for key, n in {**done_a, **done_b}.items() if n > 1}, "no duplicate event")
+            # A commits; B, re-run on a fresh snapshot, finds nothing left to do on case 1
+            cr_a.commit()
+            cr_b.rollback()
+            counts_again = worker_b._empty_counts()
+            worker_b._execute_batch([first], self.today, counts_again)
+            self.assertEqual(counts_again["cases"], 0, "case 1's level is no longer due once A committed")
+            cr_b.rollback()  # B also worked the company's other due cases: leave them as they were
+        with self.registry.cursor() as cr:
+            events = self._events_per_level(cr, self.case_ids)
+            self.assertEqual({key[0] for key in events if key[2] == "email"}, {first})
+            self.assertFalse({key: n for key, n in events.items() if n > 1}, "no duplicate event")

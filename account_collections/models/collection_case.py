@@ -73,7 +73,7 @@ class CollectionCase(models.Model):
     next_action_date = fields.Date(readonly=True, index=True, help="When the next level becomes due.")
     last_action_date = fields.Date(readonly=True)
     paused_until = fields.Date(tracking=True, help="No automatic dunning before this date.")
-    risk_score = fields.Integer(related="partner_id.risk_score", string="Risk")
+    risk_score = fields.Integer(related="partner_id.risk_score", string="Risk", store=True)
     closed_date = fields.Date(readonly=True)
     event_ids = fields.One2many("collection.event", "case_id", string="Log", readonly=True)
     event_count = fields.Integer(compute="_compute_event_count")

@@ -523,12 +523,16 @@ class CollectionCase(models.Model):
         return events
 
     def _schedule_level_activity(self, level, today):
+        # one batched create per collector, not one per case
+        by_user = defaultdict(lambda: self.browse())
         for case in self:
-            case.activity_schedule(
+            by_user[(case.user_id or case.partner_id.collection_user_id or self.env.user).id] |= case
+        for user_id, cases in by_user.items():
+            cases.activity_schedule(
                 activity_type_id=level.activity_type_id.id,
                 summary=level.activity_summary or level.name,
                 date_deadline=today,
-                user_id=(case.user_id or case.partner_id.collection_user_id or self.env.user).id,
+                user_id=user_id,
             )
 
     def _excluded_invoice_events(self, level):

@@ -1,5 +1,5 @@
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 
 
 class CollectionPolicy(models.Model):
@@ -23,6 +23,13 @@ class CollectionPolicy(models.Model):
     level_ids = fields.One2many("collection.level", "policy_id", string="Levels", copy=True)
     level_count = fields.Integer(compute="_compute_level_count")
     note = fields.Html(string="Description", translate=True)
+    risk_auto_assign = fields.Boolean(
+        string="Assign by Risk",
+        help="The daily run gives this policy to customers whose risk score is within the band, "
+        "unless their policy was set by hand.",
+    )
+    risk_score_min = fields.Integer(string="Risk Score From", default=0, help="Lowest risk score of the band (0-100).")
+    risk_score_max = fields.Integer(string="Risk Score To", default=100, help="Highest risk score of the band (0-100).")
 
     @api.depends("level_ids")
     def _compute_level_count(self):
@@ -48,6 +55,44 @@ class CollectionPolicy(models.Model):
                         company=company.display_name,
                     )
                 )
+
+    @api.constrains("risk_score_min", "risk_score_max")
+    def _check_risk_band(self):
+        for policy in self:
+            if not 0 <= policy.risk_score_min <= policy.risk_score_max <= 100:
+                raise ValidationError(
+                    self.env._(
+                        "Policy %(policy)s: the risk band must satisfy 0 <= from <= to <= 100 (got %(min)s-%(max)s).",
+                        policy=policy.display_name,
+                        min=policy.risk_score_min,
+                        max=policy.risk_score_max,
+                    )
+                )
+
+    def action_apply_risk_bands(self):
+        """Assign the risk-band policies of these policies' companies to every customer whose
+        payment behaviour is known, now (the daily run only does it for customers that change)."""
+        bands = self.filtered("risk_auto_assign")
+        if not bands:
+            raise UserError(
+                self.env._(
+                    "Policy %(policy)s assigns nobody by risk: tick 'Assign by Risk' and set its band first.",
+                    policy=", ".join(self.mapped("display_name")),
+                )
+            )
+        # sudo: the assignment reads and writes every customer's company-dependent policy
+        Partner = self.env["res.partner"].sudo()
+        partners = Partner.search([("behaviour_date", "!=", False), ("parent_id", "=", False)])
+        count = Partner._assign_risk_policies(partners.ids, bands.company_id)
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": self.env._("Risk bands applied"),
+                "message": self.env._("%(count)s customer policies changed.", count=count),
+                "sticky": False,
+            },
+        }
 
     def _pre_due_lead_days(self):
         """How many days before the due date the earliest pre-due level of the policy runs."""

@@ -15,7 +15,12 @@ class MailTemplate(models.Model):
             return {}
         composer = (
             self.env["mail.compose.message"]
-            .with_context(active_model=records._name, active_ids=records.ids, mail_notify_force_send=False)
+            .with_context(
+                active_model=records._name,
+                active_ids=records.ids,
+                mail_notify_force_send=False,
+                collection_render_once=True,
+            )
             .create(
                 {
                     "composition_mode": "mass_mail",

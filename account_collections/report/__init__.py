@@ -1,2 +1,6 @@
 from . import collection_letter
 from . import customer_statement
+from . import aged_receivable
+from . import collection_effectiveness_report
+from . import collection_agreement_report
+from . import collection_workload_report

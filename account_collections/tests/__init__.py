@@ -8,3 +8,13 @@ from . import test_dispute
 from . import test_payment_plan
 from . import test_promise
 from . import test_portal
+from . import test_early_payment
+from . import test_settlement
+from . import test_tours
+from . import test_aging
+from . import test_kpi
+from . import test_effectiveness
+from . import test_behaviour
+from . import test_workload
+from . import test_write_off
+from . import test_legal

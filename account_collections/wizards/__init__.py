@@ -1,2 +1,5 @@
 from . import collection_dispute_resolve
 from . import collection_log_call
+from . import collection_aged_receivable_wizard
+from . import collection_write_off_wizard
+from . import collection_legal_handover

@@ -18,6 +18,22 @@ class CollectionAgency(models.Model):
         help="The agency as a partner: placement files are emailed to it, and its invoices are paid to it.",
     )
     company_id = fields.Many2one("res.company", required=True, index=True, default=lambda self: self.env.company)
+    agency_type = fields.Selection(
+        [("collection", "Collection Agency"), ("legal", "Law Firm")],
+        required=True,
+        default="collection",
+        tracking=True,
+        help="Cases placed with a law firm move to the Legal stage instead of At Agency.",
+    )
+    mail_template_id = fields.Many2one(
+        "mail.template",
+        string="Placement Email",
+        domain=[("model", "=", "collection.agency.placement")],
+        default=lambda self: self.env.ref(
+            "account_collections_agency.mail_template_placement", raise_if_not_found=False
+        ),
+        help="Email sent to the agency contact with the placement file attached.",
+    )
     commission_rate = fields.Float(
         string="Commission (%)",
         digits=(5, 2),

@@ -1,0 +1,380 @@
+from collections import defaultdict
+
+from odoo import api, fields, models
+from odoo.tools import SQL, split_every
+
+# Risk score weights (points out of 100) and the value at which each term is full.
+RISK_LATE_POINTS = 40  # average days late of paid invoices...
+RISK_LATE_FULL_DAYS = 60  # ...full at 60 days late on average
+RISK_ONTIME_POINTS = 30  # share of paid invoices NOT paid by their due date
+RISK_BROKEN_POINTS = 20  # broken promises to pay...
+RISK_BROKEN_FULL = 3  # ...full at 3 broken promises
+RISK_OVERDUE_POINTS = 10  # days the oldest open invoice is overdue now...
+RISK_OVERDUE_FULL_DAYS = 90  # ...full at 90 days
+
+# customer invoices whose payment history is measured
+PAID_MOVE_TYPES = ("out_invoice", "out_receipt")
+
+
+class ResPartner(models.Model):
+    """Payment behaviour of customers, from their paid invoice history, and the risk score."""
+
+    _inherit = "res.partner"
+
+    # recompute this many customers per SQL pass
+    _BEHAVIOUR_BATCH = 5000
+
+    paid_invoice_count = fields.Integer(
+        string="Paid Invoices", readonly=True, help="Paid customer invoices the payment behaviour is measured on."
+    )
+    broken_promise_count = fields.Integer(
+        string="Broken Promises", readonly=True, help="Promises to pay this customer broke."
+    )
+    behaviour_date = fields.Datetime(
+        string="Behaviour Computed On",
+        readonly=True,
+        copy=False,
+        help="When the payment behaviour was last computed. The daily collections run recomputes it "
+        "for customers with a payment, reconciliation or broken promise since then.",
+    )
+    collection_policy_manual = fields.Boolean(
+        string="Policy Set by Hand",
+        company_dependent=True,
+        copy=False,
+        help="The collection policy was chosen by hand: automatic assignment by risk band leaves it alone. "
+        "Untick (or clear the policy) to let the risk bands choose it again.",
+    )
+
+    # ------------------------------------------------------------------ manual policy
+    @api.model_create_multi
+    def create(self, vals_list):
+        if not self.env.context.get("collection_policy_auto"):
+            for vals in vals_list:
+                if vals.get("collection_policy_id") and "collection_policy_manual" not in vals:
+                    vals["collection_policy_manual"] = True
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if (
+            "collection_policy_id" in vals
+            and "collection_policy_manual" not in vals
+            and not self.env.context.get("collection_policy_auto")
+        ):
+            # a policy chosen by hand wins over the risk bands; clearing it hands it back to them
+            vals = dict(vals, collection_policy_manual=bool(vals["collection_policy_id"]))
+        return super().write(vals)
+
+    # ------------------------------------------------------------------ risk score
+    @api.model
+    def _risk_score_from(self, avg_days_late, on_time_ratio, paid_count, broken_promises, overdue_days):
+        """Transparent payment risk, 0 (pays on time) to 100 (rarely pays)::
+
+            40 x min(average days late / 60, 1)          -- only with paid invoices
+            + 30 x (1 - on-time ratio)                     -- only with paid invoices
+            + 20 x min(broken promises / 3, 1)
+            + 10 x min(days the oldest open invoice is overdue / 90, 1)
+
+        rounded to the nearest integer. A customer without paid invoices is judged on broken
+        promises and current overdue only.
+        """
+        score = 0.0
+        if paid_count:
+            score += RISK_LATE_POINTS * min(max(avg_days_late, 0.0) / RISK_LATE_FULL_DAYS, 1.0)
+            score += RISK_ONTIME_POINTS * (1.0 - min(max(on_time_ratio, 0.0), 1.0))
+        score += RISK_BROKEN_POINTS * min(broken_promises / RISK_BROKEN_FULL, 1.0)
+        score += RISK_OVERDUE_POINTS * min(max(overdue_days, 0) / RISK_OVERDUE_FULL_DAYS, 1.0)
+        return max(0, min(100, int(score + 0.5)))
+
+    # ------------------------------------------------------------------ daily recompute
+    @api.model
+    def _recompute_collection_behaviour(self, companies, today):
+        """Daily run: payment behaviour of the customers that changed, their risk score and
+        their automatic policy.
+
+        :return: ``{"behaviour": n, "risk": n, "policy": n}`` (customers recomputed, risk scores
+            changed, policies assigned)
+        """
+        self.env.flush_all()
+        changed_ids = self._behaviour_changed_partner_ids(companies)
+        for batch in split_every(self._BEHAVIOUR_BATCH, changed_ids):
+            self._compute_payment_behaviour(list(batch))
+        candidate_ids = set(changed_ids) | set(self._partner_ids_with_open_case(companies))
+        risk_changed = self._update_risk_scores(sorted(candidate_ids), today)
+        assigned = self._assign_risk_policies(sorted(set(changed_ids) | set(risk_changed)), companies)
+        return {"behaviour": len(changed_ids), "risk": len(risk_changed), "policy": assigned}
+
+    @api.model
+    def _behaviour_changed_partner_ids(self, companies):
+        """Customers never computed, or with a receivable line of a customer invoice written
+        (paid, reconciled, unreconciled, posted...) or a promise broken since their last computation."""
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT m.commercial_partner_id
+                  FROM account_move_line aml
+                  JOIN account_move m ON m.id = aml.move_id
+                  JOIN res_partner p ON p.id = m.commercial_partner_id
+                 WHERE aml.display_type = 'payment_term'
+                   AND m.move_type IN %(types)s
+                   AND aml.company_id = ANY(%(companies)s)
+                   AND (p.behaviour_date IS NULL OR aml.write_date >= p.behaviour_date)
+                 UNION
+                SELECT pr.partner_id
+                  FROM collection_promise pr
+                  JOIN res_partner p ON p.id = pr.partner_id
+                 WHERE pr.state = 'broken'
+                   AND pr.company_id = ANY(%(companies)s)
+                   AND (p.behaviour_date IS NULL OR pr.write_date >= p.behaviour_date)
+                """,
+                types=PAID_MOVE_TYPES,
+                companies=companies.ids,
+            )
+        )
+        return sorted(row[0] for row in rows if row[0])
+
+    @api.model
+    def _partner_ids_with_open_case(self, companies):
+        rows = self.env.execute_query(
+            SQL(
+                "SELECT DISTINCT partner_id FROM collection_case WHERE state = 'open' AND company_id = ANY(%s)",
+                companies.ids,
+            )
+        )
+        return [row[0] for row in rows]
+
+    @api.model
+    def _payment_behaviour_stats(self, partner_ids):
+        """One SQL pass over the fully paid customer invoices of these customers (all companies).
+
+        An invoice is paid on the date of its last reconciliation (``max_date`` of the partial
+        reconciliations of its receivable lines); it is late by that date minus its due date,
+        never less than 0, and on time when paid by its due date.
+
+        :return: {partner id: (paid count, average days late, on-time ratio, broken promises)}
+        """
+        rows = self.env.execute_query(
+            SQL(
+                """
+                WITH paid AS (
+                    SELECT m.commercial_partner_id AS partner_id,
+                           m.invoice_date_due AS due_date,
+                           MAX(apr.max_date) AS paid_date
+                      FROM account_move m
+                      JOIN account_move_line aml ON aml.move_id = m.id AND aml.display_type = 'payment_term'
+                      JOIN account_partial_reconcile apr ON apr.debit_move_id = aml.id
+                     WHERE m.move_type IN %(types)s
+                       AND m.state = 'posted'
+                       AND m.payment_state IN ('paid', 'in_payment')
+                       AND m.commercial_partner_id = ANY(%(partners)s)
+                     GROUP BY m.id
+                ), stats AS (
+                    SELECT partner_id,
+                           COUNT(*) AS paid_count,
+                           AVG(GREATEST(paid_date - due_date, 0)) AS avg_days_late,
+                           COUNT(*) FILTER (WHERE paid_date <= due_date)::float / COUNT(*) AS on_time_ratio
+                      FROM paid
+                     GROUP BY partner_id
+                ), broken AS (
+                    SELECT partner_id, COUNT(*) AS broken_count
+                      FROM collection_promise
+                     WHERE state = 'broken' AND partner_id = ANY(%(partners)s)
+                     GROUP BY partner_id
+                )
+                SELECT p.id, COALESCE(s.paid_count, 0), COALESCE(s.avg_days_late, 0),
+                       COALESCE(s.on_time_ratio, 0), COALESCE(b.broken_count, 0)
+                  FROM unnest(%(partners)s::int[]) AS p(id)
+                  LEFT JOIN stats s ON s.partner_id = p.id
+                  LEFT JOIN broken b ON b.partner_id = p.id
+                """,
+                types=PAID_MOVE_TYPES,
+                partners=partner_ids,
+            )
+        )
+        return {row[0]: (row[1], float(row[2]), float(row[3]), row[4]) for row in rows}
+
+    @api.model
+    def _compute_payment_behaviour(self, partner_ids):
+        """Recompute and write (one UPDATE) the payment behaviour of these customers."""
+        if not partner_ids:
+            return
+        stats = self._payment_behaviour_stats(partner_ids)
+        values = SQL(", ").join(
+            SQL(
+                "(%s, %s::int, %s::numeric, %s::numeric, %s::int)",
+                partner_id,
+                paid_count,
+                round(avg_late, 1),
+                round(on_time, 2),
+                broken,
+            )
+            for partner_id, (paid_count, avg_late, on_time, broken) in stats.items()
+        )
+        self.env.execute_query(
+            SQL(
+                """
+                UPDATE res_partner p
+                   SET paid_invoice_count = v.paid_count, avg_days_late = v.avg_late,
+                       on_time_ratio = v.on_time, broken_promise_count = v.broken,
+                       behaviour_date = NOW() AT TIME ZONE 'UTC'
+                  FROM (VALUES %s) AS v(id, paid_count, avg_late, on_time, broken)
+                 WHERE p.id = v.id
+                """,
+                values,
+            )
+        )
+        self.browse(partner_ids).invalidate_recordset(
+            ["paid_invoice_count", "avg_days_late", "on_time_ratio", "broken_promise_count", "behaviour_date"]
+        )
+
+    @api.model
+    def _update_risk_scores(self, partner_ids, today):
+        """Risk score of these customers from their stored behaviour and their open cases;
+        writes (one UPDATE) only the scores that change.
+
+        :return: ids of the customers whose score changed
+        """
+        changed = []
+        for batch in split_every(self._BEHAVIOUR_BATCH, partner_ids):
+            rows = self.env.execute_query(
+                SQL(
+                    """
+                    SELECT p.id, p.avg_days_late, p.on_time_ratio, p.paid_invoice_count,
+                           p.broken_promise_count, p.risk_score,
+                           COALESCE(MAX(%(today)s::date - c.oldest_due_date)
+                                    FILTER (WHERE c.oldest_due_date < %(today)s::date), 0)
+                      FROM res_partner p
+                      LEFT JOIN collection_case c ON c.partner_id = p.id AND c.state = 'open'
+                     WHERE p.id = ANY(%(partners)s)
+                     GROUP BY p.id
+                    """,
+                    today=today,
+                    partners=list(batch),
+                )
+            )
+            scores = {}
+            for partner_id, avg_late, on_time, paid_count, broken, current, overdue_days in rows:
+                score = self._risk_score_from(
+                    float(avg_late or 0.0), float(on_time or 0.0), paid_count or 0, broken or 0, overdue_days
+                )
+                if score != (current or 0):
+                    scores[partner_id] = score
+            if not scores:
+                continue
+            self.env.execute_query(
+                SQL(
+                    """
+                    UPDATE res_partner p SET risk_score = v.score
+                      FROM (VALUES %s) AS v(id, score)
+                     WHERE p.id = v.id
+                    """,
+                    SQL(", ").join(SQL("(%s, %s::int)", pid, score) for pid, score in scores.items()),
+                )
+            )
+            partners = self.browse(list(scores))
+            partners.invalidate_recordset(["risk_score"])
+            # stored fields of cases (risk, priority) follow the score
+            partners.modified(["risk_score"])
+            changed += list(scores)
+        return changed
+
+    # ------------------------------------------------------------------ automatic policy
+    @api.model
+    def _assign_risk_policies(self, partner_ids, companies):
+        """Give each customer the policy of its risk band, per company where it has invoices.
+
+        A customer keeps its policy when it was set by hand (``collection_policy_manual``) or
+        when its current policy is not a risk-band policy (chosen some other way). The band
+        policy with the highest minimum score that the customer reaches wins. Each change is
+        logged on the customer and on its open cases, and the cases take the new policy.
+
+        :return: number of (customer, company) assignments changed
+        """
+        if not partner_ids:
+            return 0
+        Policy = self.env["collection.policy"]
+        bands = Policy.search(
+            [("risk_auto_assign", "=", True), ("company_id", "in", companies.ids)],
+            order="risk_score_min desc, sequence, id",
+        )
+        if not bands:
+            return 0
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT DISTINCT commercial_partner_id, company_id
+                  FROM account_move
+                 WHERE commercial_partner_id = ANY(%s) AND company_id = ANY(%s)
+                   AND move_type IN %s AND state = 'posted'
+                """,
+                partner_ids,
+                companies.ids,
+                PAID_MOVE_TYPES,
+            )
+        )
+        partners_by_company = defaultdict(list)
+        for partner_id, company_id in rows:
+            partners_by_company[company_id].append(partner_id)
+        changes = 0
+        for company in companies:
+            company_bands = bands.filtered(lambda p, c=company: p.company_id == c)
+            partners = self.browse(partners_by_company.get(company.id, [])).with_company(company)
+            if not partners:
+                continue
+            moves = defaultdict(lambda: self.browse())
+            for partner in partners:
+                current = partner.collection_policy_id
+                if partner.collection_policy_manual or (current and not current.risk_auto_assign):
+                    continue
+                best = next(
+                    (p for p in company_bands if p.risk_score_min <= partner.risk_score <= p.risk_score_max),
+                    Policy,
+                )
+                if best != current:
+                    moves[best] |= partner
+            for policy, movers in moves.items():
+                movers._apply_risk_policy(policy, company)
+                changes += len(movers)
+        return changes
+
+    def _apply_risk_policy(self, policy, company):
+        """Write the risk-band policy of these customers in the company, log it, update their cases."""
+        self.with_company(company).with_context(collection_policy_auto=True).write(
+            {"collection_policy_id": policy.id or False}
+        )
+        bodies = {}
+        for partner in self:
+            if policy:
+                bodies[partner.id] = self.env._(
+                    "Collection policy for %(company)s set to %(policy)s by risk score %(score)s "
+                    "(band %(min)s-%(max)s).",
+                    company=company.name,
+                    policy=policy.name,
+                    score=partner.risk_score,
+                    min=policy.risk_score_min,
+                    max=policy.risk_score_max,
+                )
+            else:
+                bodies[partner.id] = self.env._(
+                    "Collection policy for %(company)s back to the company default: risk score %(score)s "
+                    "is in no risk band.",
+                    company=company.name,
+                    score=partner.risk_score,
+                )
+        self._message_log_batch(bodies)
+        Case = self.env["collection.case"].sudo()
+        cases = Case.search([("partner_id", "in", self.ids), ("company_id", "=", company.id), ("state", "=", "open")])
+        self.env["collection.event"].sudo().create([case._event_vals(bodies[case.partner_id.id]) for case in cases])
+        # sudo: cases follow the customer's policy whoever triggered the change
+        Case._refresh(company, partner_ids=self.ids)
+
+    def action_recompute_payment_behaviour(self):
+        """Partner form button: recompute the behaviour and risk of these customers now."""
+        partners = self.commercial_partner_id
+        today = fields.Date.context_today(self)
+        # sudo: behaviour is derived from accounting data only
+        Partner = self.env["res.partner"].sudo()
+        Partner._compute_payment_behaviour(partners.ids)
+        changed = Partner._update_risk_scores(partners.ids, today)
+        companies = self.env["res.company"].sudo().search([])  # pylint: disable=no-search-all  # every company
+        Partner._assign_risk_policies(sorted(set(partners.ids) | set(changed)), companies)
+        return True

@@ -1,0 +1,137 @@
+"""Measure one engine operation on a benchmark database, in this process; print one JSON line.
+
+Usage: python measure.py -c ODOO_CONF -d DB --measure refresh|run1|run2|aging|floor [--date YYYY-MM-DD]
+
+- refresh: ``collection.case.refresh_cases()`` (from zero on a fresh copy);
+- run1 / run2: ``collection.case.run_collections(date)``, the first and second run of the day
+  (emails are queued in Odoo's mail queue, never sent; letters are queued events, no PDF);
+- aging: ``collection.aged.receivable.get_aging()`` over the whole ledger, when the model exists;
+- floor: one plain SQL scan of the open receivable lines, grouped by customer.
+
+Counted: wall time of the operation (commit included), SQL queries it ran (every cursor of the
+process), peak RSS of the process, and the collection events it created.
+"""
+
+import argparse
+import json
+import os
+import resource
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from odoo_env import odoo_env  # noqa: E402
+
+from odoo import sql_db  # noqa: E402
+
+FLOOR_QUERY = """
+    SELECT aml.partner_id, SUM(aml.amount_residual)
+      FROM account_move_line aml
+      JOIN account_account acc ON acc.id = aml.account_id
+     WHERE acc.account_type = 'asset_receivable' AND NOT aml.reconciled AND aml.parent_state = 'posted'
+     GROUP BY 1
+"""
+
+
+def scalar(cr, query):
+    cr.execute(query)
+    return cr.fetchone()[0]
+
+
+def operation(env, measure, run_date):
+    """Return (callable, note); the callable returns (result, cases worked)."""
+    Case = env["collection.case"].with_context(collection_date=run_date)
+    if measure == "refresh":
+
+        def refresh():
+            result = Case.refresh_cases()
+            return result, result["created"] + result["updated"]
+
+        return refresh, None
+    if measure in ("run1", "run2"):
+
+        def run():
+            result = Case.run_collections(date=run_date)
+            return result, result["cases"]
+
+        return run, None
+    if measure == "aging":
+        if "collection.aged.receivable" not in env:
+            return None, "skipped: the model collection.aged.receivable is not installed"
+
+        def aging():
+            result = env["collection.aged.receivable"].with_context(collection_date=run_date).get_aging()
+            rows = len(result) if isinstance(result, list | dict) else None
+            return {"rows": rows}, scalar(env.cr, "SELECT COUNT(*) FROM collection_case WHERE state = 'open'")
+
+        return aging, None
+    if measure == "floor":
+
+        def floor():
+            env.cr.execute(FLOOR_QUERY)
+            rows = env.cr.fetchall()
+            return {"rows": len(rows)}, scalar(env.cr, "SELECT COUNT(*) FROM collection_case WHERE state = 'open'")
+
+        return floor, None
+    raise SystemExit(f"unknown measure {measure!r}")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("-c", "--conf", required=True)
+    parser.add_argument("-d", "--database", required=True)
+    parser.add_argument("--measure", required=True, choices=["refresh", "run1", "run2", "aging", "floor"])
+    parser.add_argument("--date", help="run date (default today)")
+    parser.add_argument("--profile", help="write a cProfile dump of the operation to this file")
+    args = parser.parse_args()
+    run_date = args.date or time.strftime("%Y-%m-%d")
+    with odoo_env(args.conf, args.database) as env:
+        cr = env.cr
+        invoices = scalar(cr, "SELECT COUNT(*) FROM account_move WHERE move_type = 'out_invoice' AND state = 'posted'")
+        customers = scalar(
+            cr,
+            "SELECT COUNT(DISTINCT commercial_partner_id) FROM account_move"
+            " WHERE move_type = 'out_invoice' AND state = 'posted'",
+        )
+        events_before = scalar(cr, "SELECT COUNT(*) FROM collection_event")
+        func, note = operation(env, args.measure, run_date)
+        line = {"measure": args.measure, "invoices": invoices, "customers": customers, "date": run_date}
+        if func is None:
+            line.update(cases=0, wall_s=None, queries=None, peak_rss_mb=None, events=0, note=note)
+        else:
+            env.invalidate_all()
+            profiler = None
+            if args.profile:
+                import cProfile
+
+                profiler = cProfile.Profile()
+                profiler.enable()
+            queries_before = sql_db.sql_counter
+            cpu_before = sum(resource.getrusage(resource.RUSAGE_SELF)[:2])
+            started = time.perf_counter()
+            result, cases = func()
+            env.flush_all()
+            cr.commit()
+            wall = time.perf_counter() - started
+            cpu = sum(resource.getrusage(resource.RUSAGE_SELF)[:2]) - cpu_before
+            queries = sql_db.sql_counter - queries_before
+            if profiler:
+                profiler.disable()
+                profiler.dump_stats(args.profile)
+            events = scalar(cr, "SELECT COUNT(*) FROM collection_event") - events_before
+            line.update(
+                cases=cases,
+                wall_s=round(wall, 3),
+                cpu_s=round(cpu, 3),
+                queries=queries,
+                peak_rss_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+                events=events,
+                queries_per_1000_cases=round(queries / cases * 1000, 1) if cases else None,
+                result=result,
+            )
+    print(json.dumps(line), flush=True)
+
+
+if __name__ == "__main__":
+    main()
