@@ -323,7 +323,9 @@ class CollectionCase(models.Model):
                             FILTER (WHERE aml.amount_residual_currency > 0 AND m.collection_hold IS NOT NULL
                                     AND aml.date_maturity < %(today)s), 0) AS overdue_held,
                    ARRAY_AGG(DISTINCT aml.move_id)
-                            FILTER (WHERE aml.amount_residual_currency > 0) AS move_ids
+                            FILTER (WHERE aml.amount_residual_currency > 0) AS move_ids,
+                   ARRAY_AGG(DISTINCT m.collection_case_id)
+                            FILTER (WHERE aml.amount_residual_currency > 0) AS linked_case_ids
               FROM account_move_line aml
               JOIN account_account acc ON acc.id = aml.account_id
               JOIN res_partner p ON p.id = aml.partner_id
@@ -383,7 +385,8 @@ class CollectionCase(models.Model):
             if case:
                 if self._changed(case, vals):
                     updates.append((case, vals))
-                move_links.append((case.id, row["move_ids"] or []))
+                if row["linked_case_ids"] != [case.id]:  # else every open invoice already points at it
+                    move_links.append((case.id, row["move_ids"] or []))
             else:
                 vals.update(partner_id=row["partner_id"], company_id=row["company_id"], currency_id=row["currency_id"])
                 to_create.append((vals, row["move_ids"] or []))
@@ -414,6 +417,8 @@ class CollectionCase(models.Model):
         partners = self.env["res.partner"].browse(partner_ids)
         result = {}
         for company in companies:
+            # only the policy: reading it alone spares loading every other field of the partners
+            partners.with_company(company).fetch(["collection_policy_id"])
             for partner in partners.with_company(company):
                 policy = partner.collection_policy_id or defaults.get(company.id, Policy)
                 if policy and policy.company_id == company:

@@ -589,9 +589,16 @@ class CollectionWriteOff(models.Model):
             case._event_vals(summary, note=self.reason, invoice_ids=[Command.set(self.invoice_ids.ids)])
         )
         if case.state == "closed":
-            case._move_to_stage(
-                "written_off", reason=self.env._("Nothing left to collect after write-off %s", self.name)
-            )
+            if self.reason_code == "settlement":
+                # the customer paid what was agreed: the case ends paid (settled), not as a bad debt
+                case._move_to_stage(
+                    "paid",
+                    reason=self.env._("Settled: the agreed amount was paid, the rest written off (%s)", self.name),
+                )
+            else:
+                case._move_to_stage(
+                    "written_off", reason=self.env._("Nothing left to collect after write-off %s", self.name)
+                )
 
     # ------------------------------------------------------------------ reversal
     def action_reverse(self):

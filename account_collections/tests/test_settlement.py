@@ -163,7 +163,7 @@ class TestSettlement(SettlementCommon, MockEmail):
         self.assertEqual(self.invoice2.payment_state, "paid")
         case = settlement.case_id
         self.assertEqual(case.state, "closed")
-        self.assertEqual(case.stage_id.code, "written_off")
+        self.assertEqual(case.stage_id.code, "paid", "a settled case closes as paid, not as a bad debt")
         self.assertFalse(self.invoice2.collection_hold)
         self.assertTrue(
             case.event_ids.filtered(lambda e: e.name.startswith(f"Settlement {settlement.name} paid")),

@@ -548,7 +548,10 @@ class CollectionAgencyPlacement(models.Model):
         import_line_records = self.env["collection.agency.import.line"].create(import_lines)
         remittances = [change for change in changes if change["remitted"]]
         if remittances:
-            payments, commission_moves = self._import_settle(remittances, import_line_records)
+            # the agency's own remittance: not a payment made behind its back (see collection.case._close)
+            payments, commission_moves = self.with_context(collection_agency_import=True)._import_settle(
+                remittances, import_line_records
+            )
             file_import.write(
                 {"payment_ids": [Command.set(payments.ids)], "commission_move_ids": [Command.set(commission_moves.ids)]}
             )

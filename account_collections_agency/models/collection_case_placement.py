@@ -1,4 +1,7 @@
 from odoo import fields, models
+from odoo.exceptions import UserError
+
+from .collection_agency_placement_line import OPEN_LINE_STATUSES
 
 
 class CollectionCase(models.Model):
@@ -23,6 +26,56 @@ class CollectionCase(models.Model):
             case_lines = lines.filtered(lambda line, case=case: line.case_id == case)
             case.placement_count = len(case_lines.placement_id)
             case.placed_agency_id = case_lines.filtered("is_open")[:1].agency_id
+
+    def write(self, vals):
+        """A placed case stays at its agency until recalled: moving it by hand would dun it again
+        behind the agency's back."""
+        if "stage_id" in vals and not self.env.context.get("collection_stage_by_code"):
+            stage = self.env["collection.stage"].browse(vals["stage_id"])
+            placed = self.filtered(lambda c: c.stage_id != stage and c.placed_agency_id)
+            if placed:
+                raise UserError(
+                    self.env._(
+                        "Case %(case)s is placed with %(agency)s: recall its placed invoices from the agency "
+                        "(Recall on the placement) before moving the case to %(stage)s.",
+                        case=placed[0].display_name,
+                        agency=placed[0].placed_agency_id.name,
+                        stage=stage.name,
+                    )
+                )
+        return super().write(vals)
+
+    def _close(self, today):
+        """A placed case the customer paid directly: the agency lines are closed as paid (nothing
+        recovered by the agency), logged, so the placement can be closed and the agency told."""
+        res = super()._close(today)
+        if self.env.context.get("collection_agency_import"):
+            return res
+        lines = self.env["collection.agency.placement.line"].search(
+            [("case_id", "in", self.ids), ("status", "in", OPEN_LINE_STATUSES)]
+        )
+        lines = lines.filtered(lambda line: line.invoice_id.currency_id.is_zero(line.invoice_id.amount_residual))
+        if lines:
+            lines.write(
+                {
+                    "status": "paid",
+                    "status_date": today,
+                    "agency_note": self.env._("Paid directly to us, not through the agency."),
+                }
+            )
+            for placement in lines.placement_id:
+                placement_lines = lines.filtered(lambda line, placement=placement: line.placement_id == placement)
+                placement_lines.case_id._log_agency_event(
+                    placement,
+                    self.env._(
+                        "Paid directly: %(invoices)s closed on placement %(placement)s (tell %(agency)s)",
+                        invoices=", ".join(placement_lines.invoice_id.mapped("name")),
+                        placement=placement.name,
+                        agency=placement.agency_id.name,
+                    ),
+                    invoice_ids=[(6, 0, placement_lines.invoice_id.ids)],
+                )
+        return res
 
     def _log_agency_event(self, placement, name, **values):
         """One outbound agency event per case about a placement (its invoices of the case, its file)."""
