@@ -2,6 +2,7 @@ from . import collection_stage
 from . import collection_policy
 from . import collection_level
 from . import collection_case
+from . import collection_agreement_mixin
 from . import collection_event
 from . import res_company
 from . import res_config_settings

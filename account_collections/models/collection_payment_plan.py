@@ -28,24 +28,11 @@ class CollectionPaymentPlan(models.Model):
 
     _name = "collection.payment.plan"
     _description = "Payment Plan"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["collection.agreement.mixin", "mail.thread", "mail.activity.mixin"]
     _order = "id desc"
     _check_company_auto = True
 
     name = fields.Char(string="Reference", readonly=True, copy=False, default="/", index="trigram")
-    case_id = fields.Many2one(
-        "collection.case",
-        string="Collection Case",
-        required=True,
-        index=True,
-        ondelete="restrict",
-        check_company=True,
-        tracking=True,
-        domain="[('state', '=', 'open')]",
-    )
-    partner_id = fields.Many2one(related="case_id.partner_id", store=True, index=True, string="Customer")
-    company_id = fields.Many2one(related="case_id.company_id", store=True, index=True)
-    currency_id = fields.Many2one(related="case_id.currency_id", store=True)
     user_id = fields.Many2one(
         "res.users",
         string="Collector",

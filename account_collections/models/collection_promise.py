@@ -28,25 +28,13 @@ class CollectionPromise(models.Model):
 
     _name = "collection.promise"
     _description = "Promise to Pay"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["collection.agreement.mixin", "mail.thread", "mail.activity.mixin"]
     _order = "promised_date desc, id desc"
     _check_company_auto = True
 
     # the terms of the promise: fixed once confirmed
     _LOCKED_FIELDS = frozenset({"case_id", "invoice_ids", "amount", "promised_date", "grace_days"})
 
-    case_id = fields.Many2one(
-        "collection.case",
-        string="Case",
-        required=True,
-        index=True,
-        ondelete="restrict",
-        tracking=True,
-        domain="[('state', '=', 'open')]",
-    )
-    partner_id = fields.Many2one(related="case_id.partner_id", string="Customer", store=True, index=True)
-    company_id = fields.Many2one(related="case_id.company_id", store=True, index=True)
-    currency_id = fields.Many2one(related="case_id.currency_id", store=True)
     invoice_ids = fields.Many2many(
         "account.move",
         "collection_promise_account_move_rel",

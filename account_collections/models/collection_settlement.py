@@ -32,7 +32,7 @@ class CollectionSettlement(models.Model):
 
     _name = "collection.settlement"
     _description = "Settlement Offer"
-    _inherit = ["portal.mixin", "mail.thread", "mail.activity.mixin"]
+    _inherit = ["collection.agreement.mixin", "portal.mixin", "mail.thread", "mail.activity.mixin"]
     _order = "id desc"
     _check_company_auto = True
 
@@ -40,19 +40,6 @@ class CollectionSettlement(models.Model):
     _LOCKED_FIELDS = frozenset({"case_id", "invoice_ids", "amount_settled", "discount_percentage", "deadline"})
 
     name = fields.Char(string="Reference", readonly=True, copy=False, default="/", index="trigram")
-    case_id = fields.Many2one(
-        "collection.case",
-        string="Collection Case",
-        required=True,
-        index=True,
-        ondelete="restrict",
-        check_company=True,
-        tracking=True,
-        domain="[('state', '=', 'open')]",
-    )
-    partner_id = fields.Many2one(related="case_id.partner_id", store=True, index=True, string="Customer")
-    company_id = fields.Many2one(related="case_id.company_id", store=True, index=True)
-    currency_id = fields.Many2one(related="case_id.currency_id", store=True)
     invoice_ids = fields.Many2many(
         "account.move",
         "collection_settlement_account_move_rel",

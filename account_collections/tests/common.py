@@ -66,6 +66,19 @@ class CollectionsCommon(AccountTestInvoicingCommon):
         return vals
 
     @classmethod
+    def _email_policy(cls, name, levels, company=None):
+        """A policy whose levels send the standard reminder email only; ``levels``: [(name, delay_days)]."""
+        template = cls.env.ref("account_collections.mail_template_collection_reminder")
+        email = {"send_email": True, "mail_template_id": template.id, "create_activity": False}
+        return cls.env["collection.policy"].create(
+            {
+                "name": name,
+                "company_id": (company or cls.company_data["company"]).id,
+                "level_ids": [Command.create(cls._level_vals(level, delay, **email)) for level, delay in levels],
+            }
+        )
+
+    @classmethod
     def _customer(cls, name, **vals):
         return cls.env["res.partner"].create({"name": name, "is_company": True, **vals})
 

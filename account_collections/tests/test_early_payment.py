@@ -21,17 +21,7 @@ class EarlyPaymentCommon(CollectionsCommon):
         company = cls.company_data["company"]
         company.partner_id.tz = "UTC"
         cls.template = cls.env.ref("account_collections.mail_template_collection_reminder")
-        email = {"send_email": True, "mail_template_id": cls.template.id, "create_activity": False}
-        cls.epd_policy = cls.env["collection.policy"].create(
-            {
-                "name": "Early reminder policy",
-                "company_id": company.id,
-                "level_ids": [
-                    Command.create(cls._level_vals("Due in four weeks", -25, **email)),
-                    Command.create(cls._level_vals("Overdue", 10, **email)),
-                ],
-            }
-        )
+        cls.epd_policy = cls._email_policy("Early reminder policy", [("Due in four weeks", -25), ("Overdue", 10)])
         cls.term_epd = cls.env["account.payment.term"].create(
             {
                 "name": "2/10 net 30",

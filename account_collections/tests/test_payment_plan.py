@@ -21,18 +21,7 @@ class TestPaymentPlan(CollectionsCommon, MockEmail):
         company = cls.company_data["company"]
         company.partner_id.tz = "UTC"
         cls.template = cls.env.ref("account_collections.mail_template_collection_reminder")
-        email = {"send_email": True, "mail_template_id": cls.template.id, "create_activity": False}
-        cls.plan_policy = cls.env["collection.policy"].create(
-            {
-                "name": "Plan policy",
-                "company_id": company.id,
-                "level_ids": [
-                    (0, 0, cls._level_vals("First", 10, **email)),
-                    (0, 0, cls._level_vals("Second", 30, **email)),
-                    (0, 0, cls._level_vals("Third", 60, **email)),
-                ],
-            }
-        )
+        cls.plan_policy = cls._email_policy("Plan policy", [("First", 10), ("Second", 30), ("Third", 60)])
         cls.customer = cls._customer("Hotel Atlas", email="ap@atlas.example.com", tz="UTC")
         cls.customer.with_company(company).collection_policy_id = cls.plan_policy
         with freeze_time(f"{DAY0} 10:00:00"):

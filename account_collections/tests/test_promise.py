@@ -23,18 +23,7 @@ class TestPromise(CollectionsCommon):
     def setUpClass(cls):
         super().setUpClass()
         company = cls.company_data["company"]
-        template = cls.env.ref("account_collections.mail_template_collection_reminder")
-        email = {"send_email": True, "mail_template_id": template.id, "create_activity": False}
-        cls.promise_policy = cls.env["collection.policy"].create(
-            {
-                "name": "Promise policy",
-                "company_id": company.id,
-                "level_ids": [
-                    (0, 0, cls._level_vals("First", 10, **email)),
-                    (0, 0, cls._level_vals("Second", 30, **email)),
-                ],
-            }
-        )
+        cls.promise_policy = cls._email_policy("Promise policy", [("First", 10), ("Second", 30)])
         company.partner_id.tz = "UTC"
         cls.customer = cls._customer("Hotel Tango", email="ap@tango.example.com", tz="UTC")
         cls.customer.with_company(company).collection_policy_id = cls.promise_policy

@@ -26,18 +26,7 @@ class SettlementCommon(CollectionsCommon):
                 "collection_write_off_journal_id": cls.company_data["default_journal_misc"].id,
             }
         )
-        template = cls.env.ref("account_collections.mail_template_collection_reminder")
-        email = {"send_email": True, "mail_template_id": template.id, "create_activity": False}
-        cls.settle_policy = cls.env["collection.policy"].create(
-            {
-                "name": "Settlement policy",
-                "company_id": cls.company.id,
-                "level_ids": [
-                    Command.create(cls._level_vals("First", 10, **email)),
-                    Command.create(cls._level_vals("Second", 30, **email)),
-                ],
-            }
-        )
+        cls.settle_policy = cls._email_policy("Settlement policy", [("First", 10), ("Second", 30)])
         cls.customer = cls._customer("Lima Trading", email="ap@lima.example.com", tz="UTC")
         cls.customer.with_company(cls.company).collection_policy_id = cls.settle_policy
 

@@ -18,18 +18,7 @@ class PlacementCommon(CollectionsCommon, MockEmail):
         cls.company.partner_id.tz = "UTC"
         cls.company.email = "ar@company.example.com"
         cls.template = cls.env.ref("account_collections.mail_template_collection_reminder")
-        email = {"send_email": True, "mail_template_id": cls.template.id, "create_activity": False}
-        cls.email_policy = cls.env["collection.policy"].create(
-            {
-                "name": "Email policy",
-                "company_id": cls.company.id,
-                "level_ids": [
-                    (0, 0, cls._level_vals("First", 10, **email)),
-                    (0, 0, cls._level_vals("Second", 30, **email)),
-                    (0, 0, cls._level_vals("Final", 60, **email)),
-                ],
-            }
-        )
+        cls.email_policy = cls._email_policy("Email policy", [("First", 10), ("Second", 30), ("Final", 60)])
         cls.agency_partner = cls.env["res.partner"].create(
             {"name": "Recovery Ltd", "is_company": True, "email": "cases@recovery.example.com"}
         )
