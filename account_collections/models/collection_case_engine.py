@@ -105,6 +105,8 @@ class CollectionCase(models.Model):
             # a batch is all or nothing: a crash rolls back its cases, earlier batches stay done
             with self.env.cr.savepoint():
                 engine._execute_batch(list(batch), today, counts)
+            # the batch is flushed: drop its records from the cache so memory stays flat over batches
+            self.env.invalidate_all()
             done += len(batch)
             if commit:
                 self.env.cr.commit()  # pylint: disable=invalid-commit  # cron batch boundary

@@ -201,7 +201,7 @@ class TestSettlement(SettlementCommon, MockEmail):
         self.assertEqual(self._run(DUE + timedelta(days=30))["queued"], 1, "the other invoice is still dunned")
         case = settlement.case_id
         reminder = case.event_ids.filtered(lambda e: e.channel == "email" and e.level_id.name == "Second")
-        self.assertIn(self.invoice.name, reminder.mail_mail_id.body_html)
+        self.assertIn(self.invoice.name, reminder.mail_mail_id.sudo().body_html)
         self.assertNotIn(self.invoice2.name, reminder.mail_mail_id.body_html)
         left_out = case.event_ids.filtered(lambda e: e.reason_code == "settlement")
         self.assertEqual((left_out.state, left_out.invoice_ids), ("skipped", self.invoice2))
