@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import Command, fields, models
 
 
 class CollectionAgreementMixin(models.AbstractModel):
@@ -21,3 +21,42 @@ class CollectionAgreementMixin(models.AbstractModel):
     partner_id = fields.Many2one(related="case_id.partner_id", string="Customer", store=True, index=True)
     company_id = fields.Many2one(related="case_id.company_id", store=True, index=True)
     currency_id = fields.Many2one(related="case_id.currency_id", store=True)
+
+    def _email_customers(self, template, summaries):
+        """Queue ``template`` to the customer of each agreement, under the case's channel guards,
+        and log one email event per agreement (queued, or skipped with the guard's reason).
+
+        :param summaries: function(agreement) -> (summary when emailed, summary when not emailed)
+        """
+        events, reachable = [], self.browse()
+        for agreement in self:
+            blocked = agreement.case_id._channel_block_reason("email")
+            if blocked:
+                code, reason = blocked
+                events.append(
+                    agreement.case_id._event_vals(
+                        summaries(agreement)[1],
+                        channel="email",
+                        state="skipped",
+                        reason=reason,
+                        reason_code=code,
+                        invoice_ids=[Command.set(agreement.invoice_ids.ids)],
+                    )
+                )
+            else:
+                reachable |= agreement
+        mails = template._collection_queue_mails(reachable) if reachable else {}
+        for agreement in reachable:
+            mail = mails.get(agreement.id)
+            events.append(
+                agreement.case_id._event_vals(
+                    summaries(agreement)[0],
+                    channel="email",
+                    state="queued" if mail else "failed",
+                    reason=False if mail else self.env._("The email could not be rendered"),
+                    mail_mail_id=mail.id if mail else False,
+                    mail_message_id=mail.mail_message_id.id if mail else False,
+                    invoice_ids=[Command.set(agreement.invoice_ids.ids)],
+                )
+            )
+        self.env["collection.event"].sudo().create(events)

@@ -424,45 +424,16 @@ class CollectionPaymentPlan(models.Model):
         return True
 
     def _send_agreement(self):
-        """Queue the agreement email (schedule, pay links, PDF) to each customer."""
+        """Queue the agreement email (schedule, pay links, PDF) to each customer, logged on the case."""
         template = self.env.ref("account_collections.mail_template_payment_plan", raise_if_not_found=False)
-        if not template:
-            return
-        events = []
-        for plan in self:
-            case = plan.case_id
-            blocked = case._channel_block_reason("email")
-            if blocked:
-                code, reason = blocked
-                events.append(
-                    case._event_vals(
-                        self.env._("Payment plan %(plan)s: agreement not emailed", plan=plan.name),
-                        channel="email",
-                        state="skipped",
-                        reason=reason,
-                        reason_code=code,
-                        invoice_ids=[Command.set(plan.invoice_ids.ids)],
-                    )
-                )
-                continue
-            messages = plan.message_post_with_source(
+        if template:
+            self._email_customers(
                 template,
-                message_type="comment",
-                subtype_xmlid="mail.mt_comment",
-                force_send=False,
-            )
-            mail = self.env["mail.mail"].sudo().search([("mail_message_id", "in", messages.ids)], limit=1)
-            events.append(
-                case._event_vals(
+                lambda plan: (
                     self.env._("Payment plan %(plan)s: agreement email", plan=plan.name),
-                    channel="email",
-                    state="queued" if mail else "sent",
-                    mail_message_id=messages[:1].id,
-                    mail_mail_id=mail.id,
-                    invoice_ids=[Command.set(plan.invoice_ids.ids)],
-                )
+                    self.env._("Payment plan %(plan)s: agreement not emailed", plan=plan.name),
+                ),
             )
-        self.env["collection.event"].sudo().create(events)
 
     # ------------------------------------------------------------------ ending
     def action_cancel(self):

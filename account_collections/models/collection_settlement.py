@@ -413,40 +413,14 @@ class CollectionSettlement(models.Model):
     def _send_offer(self):
         """Queue the offer email (amount, deadline, accept link) to each customer, logged on the case."""
         template = self.env.ref("account_collections.mail_template_collection_settlement", raise_if_not_found=False)
-        if not template:
-            return
-        events, reachable = [], self.browse()
-        for settlement in self:
-            blocked = settlement.case_id._channel_block_reason("email")
-            if blocked:
-                code, reason = blocked
-                events.append(
-                    settlement.case_id._event_vals(
-                        self.env._("Settlement %(settlement)s: offer not emailed", settlement=settlement.name),
-                        channel="email",
-                        state="skipped",
-                        reason=reason,
-                        reason_code=code,
-                        invoice_ids=[Command.set(settlement.invoice_ids.ids)],
-                    )
-                )
-            else:
-                reachable |= settlement
-        mails = template._collection_queue_mails(reachable) if reachable else {}
-        for settlement in reachable:
-            mail = mails.get(settlement.id)
-            events.append(
-                settlement.case_id._event_vals(
+        if template:
+            self._email_customers(
+                template,
+                lambda settlement: (
                     self.env._("Settlement %(settlement)s: offer emailed", settlement=settlement.name),
-                    channel="email",
-                    state="queued" if mail else "failed",
-                    reason=False if mail else self.env._("The email could not be rendered"),
-                    mail_mail_id=mail.id if mail else False,
-                    mail_message_id=mail.mail_message_id.id if mail else False,
-                    invoice_ids=[Command.set(settlement.invoice_ids.ids)],
-                )
+                    self.env._("Settlement %(settlement)s: offer not emailed", settlement=settlement.name),
+                ),
             )
-        self.env["collection.event"].sudo().create(events)
 
     def action_accept(self, on_portal=False):
         """The customer accepts the offer (on the portal, or told the collector): it stands until paid.
