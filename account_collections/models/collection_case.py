@@ -113,7 +113,9 @@ class CollectionCase(models.Model):
     )
     @api.depends_context("collection_date")
     def _compute_open_invoice_ids(self):
-        for case in self:
+        """One query for all the cases: the engine reads these for thousands of cases per batch."""
+        saved = self.filtered(lambda c: isinstance(c.id, int))
+        for case in self - saved:  # a case being created in a form: from the cache
             open_invoices = case.invoice_ids.filtered(
                 lambda m: m.state == "posted" and m.payment_state not in ("paid", "in_payment", "reversed")
             ).sorted(lambda m: (m.invoice_date_due or m.date, m.id))
@@ -121,6 +123,41 @@ class CollectionCase(models.Model):
             case.dunning_invoice_ids = open_invoices.filtered(
                 lambda m: not m.collection_blocked and not m.collection_hold and not m.time_barred
             )
+        if not saved:
+            return
+        Move = self.env["account.move"]
+        Move.flush_model(
+            ["collection_case_id", "state", "payment_state", "collection_blocked", "collection_hold"]
+            + ["invoice_date_due", "date", "company_id"]
+        )
+        self.env["res.company"].flush_model(["collection_limitation_years"])
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT m.collection_case_id, m.id,
+                       NOT COALESCE(m.collection_blocked, FALSE) AND m.collection_hold IS NULL
+                       AND NOT (COALESCE(c.collection_limitation_years, 0) > 0
+                                AND m.invoice_date_due IS NOT NULL
+                                AND m.invoice_date_due
+                                    < %s::date - make_interval(years => c.collection_limitation_years))
+                  FROM account_move m
+                  JOIN res_company c ON c.id = m.company_id
+                 WHERE m.collection_case_id = ANY(%s) AND m.state = 'posted'
+                   AND m.payment_state NOT IN ('paid', 'in_payment', 'reversed')
+                 ORDER BY COALESCE(m.invoice_date_due, m.date), m.id
+                """,
+                self._collection_today(),
+                saved.ids,
+            )
+        )
+        open_ids, dunned_ids = defaultdict(list), defaultdict(list)
+        for case_id, move_id, dunned in rows:
+            open_ids[case_id].append(move_id)
+            if dunned:
+                dunned_ids[case_id].append(move_id)
+        for case in saved:
+            case.open_invoice_ids = Move.browse(open_ids[case.id])
+            case.dunning_invoice_ids = Move.browse(dunned_ids[case.id])
 
     def _compute_event_count(self):
         counts = dict(self.env["collection.event"]._read_group([("case_id", "in", self.ids)], ["case_id"], ["__count"]))
@@ -228,7 +265,7 @@ class CollectionCase(models.Model):
         moving = self.filtered(lambda c: c.stage_id != stage)
         if not moving:
             return
-        self.env["collection.event"].sudo().create(
+        self.env["collection.event"].sudo()._log(
             [
                 case._event_vals(
                     reason or self.env._("Stage moved from %(old)s to %(new)s", old=case.stage_id.name, new=stage.name)
@@ -447,7 +484,8 @@ class CollectionCase(models.Model):
             )
         )
         cases.invalidate_recordset(["name"])
-        self.env["collection.event"].create([case._event_vals(self.env._("Case opened")) for case in cases])
+        cases._store_scores()
+        self.env["collection.event"]._log([case._event_vals(self.env._("Case opened")) for case in cases])
         return cases
 
     def _write_amounts(self, updates):
@@ -508,10 +546,15 @@ class CollectionCase(models.Model):
 
     def _compute_next_action(self):
         """Next level of each case and the date it becomes due (no query per case)."""
+        self._write_engine_values(self._next_action_values())
+
+    def _next_action_values(self):
+        """{case id: {next_level_id, next_action_date}} of the cases where they change."""
         levels_by_policy = defaultdict(list)
         for level in self.policy_id.level_ids:
             levels_by_policy[level.policy_id.id].append(level)
-        changes = defaultdict(lambda: self.browse())
+        self.env.flush_all()
+        changes = {}
         for case in self:
             levels = levels_by_policy.get(case.policy_id.id, [])
             current = case.level_id.delay_days if case.level_id else None
@@ -525,9 +568,8 @@ class CollectionCase(models.Model):
                 next_date = case.paused_until
             key = (next_level.id if next_level else False, next_date)
             if (case.next_level_id.id or False, case.next_action_date) != key:
-                changes[key] |= case
-        for (level_id, next_date), cases in changes.items():
-            cases.write({"next_level_id": level_id, "next_action_date": next_date})
+                changes[case.id] = {"next_level_id": key[0], "next_action_date": key[1]}
+        return changes
 
     def _close(self, today):
         if not self:

@@ -8,10 +8,25 @@ from odoo import Command, api, fields, models, modules
 from odoo.exceptions import UserError
 from odoo.tools import SQL, split_every
 
+from .collection_event import ARRAY_TYPES
+
 _logger = logging.getLogger(__name__)
 
 # channels that reach the customer: they count against the weekly cap
 CONTACT_CHANNELS = ("email", "letter", "sms", "call")
+# models the engine keeps in cache from one batch to the next: configuration, not data
+_KEPT_IN_CACHE = frozenset(
+    {
+        "collection.level",
+        "collection.policy",
+        "collection.stage",
+        "mail.activity.type",
+        "mail.template",
+        "res.company",
+        "res.currency",
+        "res.users",
+    }
+)
 # stages where internal dunning stops
 STOPPED_STAGE_CODES = ("agency", "legal", "paid", "written_off")
 
@@ -44,7 +59,8 @@ class CollectionCase(models.Model):
         return self._notification(
             self.env._("Collections run"),
             self.env._(
-                "%(cases)s cases worked: %(queued)s queued, %(sent)s sent, %(skipped)s deferred, %(failed)s failed.",
+                "%(cases)s cases worked: %(queued)s queued, %(sent)s sent, %(skipped)s deferred, %(failed)s failed. "
+                "Queued reminder emails are rendered and sent by the mail queue in the next minutes.",
                 **counts,
             ),
         )
@@ -62,6 +78,8 @@ class CollectionCase(models.Model):
             )
         counts = self._empty_counts()
         self.sudo()._execute_batch(cases.ids, today, counts, force=True)
+        # a collector's click: the reminder goes to the mail queue now, not with the next dispatch
+        self.env["collection.event"].sudo()._dispatch_emails(case_ids=cases.ids)
         return self._notification(
             self.env._("Reminder"),
             self.env._("%(queued)s queued, %(sent)s sent, %(skipped)s deferred, %(failed)s failed.", **counts),
@@ -105,14 +123,24 @@ class CollectionCase(models.Model):
             # a batch is all or nothing: a crash rolls back its cases, earlier batches stay done
             with self.env.cr.savepoint():
                 engine._execute_batch(list(batch), today, counts)
-            # the batch is flushed: drop its records from the cache so memory stays flat over batches
-            self.env.invalidate_all()
+            engine._release_batch_cache()
             done += len(batch)
             if commit:
                 self.env.cr.commit()  # pylint: disable=invalid-commit  # cron batch boundary
                 self.env["ir.cron"]._notify_progress(done=done, remaining=len(due_ids) - done)
+        if counts["queued"]:
+            # the queued reminder emails are rendered by their own cron job, batch by batch
+            self.env["collection.event"]._trigger_dispatch()
         _logger.info("Collections run for %s: %s", today, counts)
         return counts
+
+    def _release_batch_cache(self):
+        """Drop the batch's records from the cache so memory stays flat over batches; the
+        configuration every batch reads (levels, policies, stages, companies...) stays."""
+        self.env.flush_all()
+        for model_name in self.env.registry:
+            if model_name not in _KEPT_IN_CACHE:
+                self.env[model_name].invalidate_model()
 
     def _parse_run_date(self, date):
         if not date:
@@ -123,11 +151,11 @@ class CollectionCase(models.Model):
             raise UserError(self.env._("The run date %(date)r is not an ISO date (YYYY-MM-DD).", date=date)) from error
 
     def _batch_size(self):
-        value = self.env["ir.config_parameter"].sudo().get_param("account_collections.batch_size", "500")
+        value = self.env["ir.config_parameter"].sudo().get_param("account_collections.batch_size", "1000")
         try:
             return max(1, int(value))
         except ValueError:
-            return 500
+            return 1000
 
     def _due_condition(self, today):
         return SQL(
@@ -168,7 +196,7 @@ class CollectionCase(models.Model):
             )
         )
         cases = self.browse([row[0] for row in rows])
-        self.env["collection.event"].create(
+        self.env["collection.event"]._log(
             [
                 case._event_vals(
                     self.env._("%(level)s waits: case paused", level=case.next_level_id.name),
@@ -225,7 +253,7 @@ class CollectionCase(models.Model):
                 case.next_action_date = retry_date
         todo = cases - self.browse([case.id for case in deferred])
         if deferred:
-            self.env["collection.event"].create(self._dedup_skips(events, today))
+            self.env["collection.event"]._log(self._dedup_skips(events, today))
         if not todo:
             return
         levels = todo._levels_to_execute(today, force=force)
@@ -364,17 +392,37 @@ class CollectionCase(models.Model):
                         level_id=skipped_level.id,
                     )
                 )
-        for level, cases in by_level.items():
-            events += cases._execute_level(level, today, counts)
-        Event.create(events)
         cases = self.browse([case.id for case in levels])
+        cases._write_engine_values(
+            {case.id: {"level_id": level.id, "last_action_date": today} for case, (level, _jumped) in levels.items()}
+        )
+        stages = {}
+        for level, level_cases in by_level.items():
+            # the whole batch is read together, whichever level a case runs
+            events += level_cases.with_prefetch(self._prefetch_ids)._execute_level(level, today, counts, stages)
+        events += cases._stage_move_events(stages)
+        Event._log(events)
+        # the new stages and next actions of the whole batch in one UPDATE
+        for case_id, stage in stages.items():
+            self.env.cache.update(self.browse(case_id), self._fields["stage_id"], [stage.id])
+        next_values = cases._next_action_values()
+        cases._write_engine_values(
+            {
+                case.id: {
+                    "stage_id": case.stage_id.id,
+                    "next_level_id": case.next_level_id.id,
+                    "next_action_date": case.next_action_date,
+                }
+                | next_values.get(case.id, {})
+                for case in cases
+            }
+        )
         cases._mark_invoices(today)
-        cases._compute_next_action()
 
-    def _execute_level(self, level, today, counts):
-        """Run one level on cases that all reached it; returns the event values to log."""
+    def _execute_level(self, level, today, counts, stages):
+        """Run one level on cases that all reached it; returns the event values to log and
+        records in ``stages`` ({case id: stage}) where the level moves each case."""
         events = []
-        self.write({"level_id": level.id, "last_action_date": today})
         for case in self:
             events.append(case._event_vals(self.env._("Level %s executed", level.name), level_id=level.id))
             events += case._excluded_invoice_events(level)
@@ -387,15 +435,61 @@ class CollectionCase(models.Model):
         events += self._execute_level_channels(level, today, counts)
         if level.fee_amount or level.interest:
             events += self._charge_fees_and_interest(level, today)
-        if level.stage_id.code:
-            self.filtered(lambda c: c.stage_id.code in ("new", "reminded"))._move_to_stage(level.stage_id.code)
-        elif level.stage_id:
-            self.filtered(lambda c: c.stage_id.code in ("new", "reminded")).with_context(
-                collection_stage_by_code=True
-            ).write({"stage_id": level.stage_id.id})
-        else:
-            self.filtered(lambda c: c.stage_id.code == "new")._move_to_stage("reminded")
+        # the level's stage moves cases still at New or Reminded; without one, New becomes Reminded
+        stage = level.stage_id or self.env["collection.stage"]._get_by_code("reminded")
+        movable = ("new", "reminded") if level.stage_id else ("new",)
+        for case in self:
+            if case.stage_id.code in movable and case.stage_id != stage:
+                stages[case.id] = stage
         return events
+
+    def _stage_move_events(self, stages):
+        """The log events of the engine's stage moves ({case id: new stage})."""
+        return [
+            case._event_vals(
+                self.env._("Stage moved from %(old)s to %(new)s", old=case.stage_id.name, new=stages[case.id].name)
+            )
+            for case in self.browse(list(stages))
+        ]
+
+    def _write_engine_values(self, values_by_case):
+        """Write the engine's own fields (level, stage, dates) of many cases in one UPDATE.
+
+        No chatter tracking: each of these changes is an event of the collections log, which
+        is the case's history. ``values_by_case``: {case id: {field: value}}, same fields for all.
+        """
+        if not values_by_case:
+            return
+        self.env.flush_all()
+        names = sorted(next(iter(values_by_case.values())))
+        ids = list(values_by_case)
+        columns = [
+            SQL(
+                "%s::%s",
+                [values_by_case[case_id][name] or None for case_id in ids],
+                SQL(ARRAY_TYPES[self._fields[name].type]),
+            )
+            for name in names
+        ]
+        self.env.execute_query(
+            SQL(
+                """
+                UPDATE collection_case c SET %s, write_date = NOW() AT TIME ZONE 'UTC', write_uid = %s
+                  FROM unnest(%s::int[], %s) AS v(id, %s)
+                 WHERE c.id = v.id
+                """,
+                SQL(", ").join(SQL("%s = v.%s", SQL.identifier(name), SQL.identifier(name)) for name in names),
+                self.env.uid,
+                ids,
+                SQL(", ").join(columns),
+                SQL(", ").join(SQL.identifier(name) for name in names),
+            )
+        )
+        records = self.browse(ids)
+        for name in names:
+            self.env.cache.update(
+                records, self._fields[name], [values_by_case[case_id][name] or None for case_id in ids]
+            )
 
     def _execute_level_channels(self, level, today, counts):
         """Hook for channel addons (SMS...): execute their part of the level, return event values."""
@@ -425,26 +519,22 @@ class CollectionCase(models.Model):
         return reachable, events
 
     def _send_level_email(self, level, counts):
+        """Queue the level's reminder email of each reachable case as a log event.
+
+        The run only decides who is emailed; ``collection.event._dispatch_emails`` renders the
+        queued reminders and hands them to Odoo's mail queue, batch by batch, right after the run
+        (cron *Collections: render queued reminders*, triggered by the run).
+        """
         reachable, events = self._contact_split("email", level, counts)
-        if not reachable:
-            return events
-        reachable._ensure_invoice_access_tokens()
-        mail_by_case = level.mail_template_id._collection_queue_mails(reachable)
-        if level.attach_invoices:
-            self._attach_invoice_pdfs(mail_by_case)
         for case in reachable:
-            mail = mail_by_case.get(case.id)
-            counts["queued" if mail else "failed"] += 1
+            counts["queued"] += 1
             events.append(
                 case._event_vals(
                     self.env._("%(level)s: email", level=level.name),
                     channel="email",
-                    state="queued" if mail else "failed",
-                    reason=False if mail else self.env._("The email could not be rendered"),
+                    state="queued",
                     level_id=level.id,
-                    mail_mail_id=mail.id if mail else False,
-                    mail_message_id=mail.mail_message_id.id if mail else False,
-                    invoice_ids=[(6, 0, case._dunned_invoices().ids)],
+                    invoice_ids=[Command.set(case._dunned_invoices().ids)],
                 )
             )
         return events
@@ -525,16 +615,67 @@ class CollectionCase(models.Model):
         return events
 
     def _schedule_level_activity(self, level, today):
-        # one batched create per collector, not one per case
-        by_user = defaultdict(lambda: self.browse())
-        for case in self:
-            by_user[(case.user_id or case.partner_id.collection_user_id or self.env.user).id] |= case
-        for user_id, cases in by_user.items():
-            cases.activity_schedule(
-                activity_type_id=level.activity_type_id.id,
+        """Schedule the level's activity on each case for its collector, who follows the case.
+
+        What ``activity_schedule`` creates, in two statements for the whole batch. The
+        collectors find the activities in their queue: no assignment email per activity.
+        """
+        activity_type = level.activity_type_id
+        users = {case.id: case.user_id or case.partner_id.collection_user_id or self.env.user for case in self}
+        subtypes = self.env["mail.message.subtype"].default_subtypes(self._name)[0]
+        self.env.flush_all()
+        self.env.execute_query(
+            SQL(
+                """
+                INSERT INTO mail_activity (res_model_id, res_model, res_id, res_name, activity_type_id, summary,
+                                           note, date_deadline, user_id, user_tz, automated, active,
+                                           create_uid, create_date, write_uid, write_date)
+                SELECT %(model_id)s, %(model)s, v.res_id, v.res_name, %(type_id)s, %(summary)s,
+                       %(note)s, %(deadline)s, v.user_id, v.tz, TRUE, TRUE,
+                       %(uid)s, NOW() AT TIME ZONE 'UTC', %(uid)s, NOW() AT TIME ZONE 'UTC'
+                  FROM unnest(%(res_ids)s::int[], %(names)s::varchar[], %(users)s::int[], %(tzs)s::varchar[])
+                       AS v(res_id, res_name, user_id, tz)
+                """,
+                model_id=self.env["ir.model"]._get_id(self._name),
+                model=self._name,
+                type_id=activity_type.id or None,
                 summary=level.activity_summary or level.name,
-                date_deadline=today,
-                user_id=user_id,
+                note=activity_type.default_note or None,
+                deadline=today,
+                uid=self.env.uid,
+                res_ids=self.ids,
+                names=[case.display_name for case in self],
+                users=[users[case.id].id for case in self],
+                tzs=[users[case.id].tz or None for case in self],
+            )
+        )
+        # the collector follows the case, with the default subtypes, as message_subscribe does
+        self.env.execute_query(
+            SQL(
+                """
+                WITH new AS (
+                    INSERT INTO mail_followers (res_model, res_id, partner_id)
+                    SELECT %(model)s, v.res_id, v.partner_id FROM unnest(%(res_ids)s::int[], %(partners)s::int[])
+                           AS v(res_id, partner_id)
+                    ON CONFLICT DO NOTHING RETURNING id
+                )
+                INSERT INTO mail_followers_mail_message_subtype_rel (mail_followers_id, mail_message_subtype_id)
+                SELECT new.id, s.id FROM new, unnest(%(subtypes)s::int[]) AS s(id)
+                """,
+                model=self._name,
+                res_ids=self.ids,
+                partners=[users[case.id].partner_id.id for case in self],
+                subtypes=subtypes.ids,
+            )
+        )
+        self.env["mail.activity"].invalidate_model()
+        self.env["mail.followers"].invalidate_model()
+        self.invalidate_recordset(
+            [name for name in self._fields if name.startswith(("activity_", "message_", "my_activity_"))]
+        )
+        if today <= fields.Date.context_today(self):
+            self.env["res.users"].browse({user.id for user in users.values()})._bus_send(
+                "mail.activity/updated", {"activity_created": True}
             )
 
     def _excluded_invoice_events(self, level):

@@ -2,6 +2,7 @@ import math
 from datetime import date
 
 from odoo import api, fields, models
+from odoo.tools import SQL
 
 # Fixed anchor of the age term of the priority score (see _compute_priority_score)
 AGE_ANCHOR = date(2100, 1, 1)
@@ -38,11 +39,17 @@ class CollectionCase(models.Model):
         hold) has no age term and ranks last. Foreign-currency amounts are converted at the
         rate of the day of the computation (once per currency, not per case).
         """
+        scores = self._priority_scores({case.id: case.risk_score for case in self})
+        for case in self:
+            case.priority_score = scores[case.id]
+
+    def _priority_scores(self, risks):
+        """{case id: priority score} of these cases, given their customers' risk ({case id: risk})."""
         today = fields.Date.context_today(self)
-        rates = {}
+        rates, scores = {}, {}
         for case in self:
             if case.state != "open":
-                case.priority_score = 0.0
+                scores[case.id] = 0.0
                 continue
             company = case.company_id
             key = (case.currency_id, company)
@@ -54,12 +61,41 @@ class CollectionCase(models.Model):
                 )
             overdue = max(case.amount_overdue, 0.0) * rates[key]
             age = (AGE_ANCHOR - case.oldest_due_date).days / 30.0 if case.oldest_due_date else 0.0
-            case.priority_score = round(10.0 * math.log10(1.0 + overdue) + 0.2 * (case.risk_score or 0) + age, 2)
+            scores[case.id] = round(10.0 * math.log10(1.0 + overdue) + 0.2 * (risks[case.id] or 0) + age, 2)
+        return scores
+
+    def _store_scores(self):
+        """Compute the risk and priority of these cases and store them in one UPDATE.
+
+        The refresh and the daily risk reassessment change them on thousands of cases at once;
+        the ORM would flush them 100 cases per query.
+        """
+        cases = self.filtered(lambda c: isinstance(c.id, int))
+        if not cases:
+            return
+        risk_field, priority_field = self._fields["risk_score"], self._fields["priority_score"]
+        self.env.remove_to_compute(risk_field, cases)
+        self.env.remove_to_compute(priority_field, cases)
+        risks = {case.id: case.partner_id.risk_score or 0 for case in cases}
+        scores = cases._priority_scores(risks)
+        self.env.execute_query(
+            SQL(
+                """
+                UPDATE collection_case c SET risk_score = v.risk, priority_score = v.score
+                  FROM unnest(%s::int[], %s::int[], %s::numeric[]) AS v(id, risk, score)
+                 WHERE c.id = v.id
+                """,
+                cases.ids,
+                [risks[case_id] for case_id in cases.ids],
+                [scores[case_id] for case_id in cases.ids],
+            )
+        )
+        self.env.cache.update(cases, risk_field, [risks[case_id] for case_id in cases.ids])
+        self.env.cache.update(cases, priority_field, [scores[case_id] for case_id in cases.ids])
 
     def _write_amounts(self, updates):
         """The refresh writes amounts in SQL: recompute the score of the cases it touched."""
         res = super()._write_amounts(updates)
         if updates:
-            cases = self.browse([case.id for case, _vals in updates])
-            self.env.add_to_compute(self._fields["priority_score"], cases)
+            self.browse([case.id for case, _vals in updates])._store_scores()
         return res

@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import api, fields, models, tools
 
 STAGE_CODES = [
     ("new", "New"),
@@ -40,6 +40,25 @@ class CollectionStage(models.Model):
         ),
     ]
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        self.env.registry.clear_cache()  # _stage_id_by_code
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if "code" in vals:
+            self.env.registry.clear_cache()  # _stage_id_by_code
+        return super().write(vals)
+
+    def unlink(self):
+        self.env.registry.clear_cache()  # _stage_id_by_code
+        return super().unlink()
+
     def _get_by_code(self, code):
         """Return the stage holding the given technical code (archived stages included)."""
-        return self.with_context(active_test=False).search([("code", "=", code)], limit=1)
+        return self.browse(self._stage_id_by_code(code))
+
+    @tools.ormcache("code")
+    def _stage_id_by_code(self, code):
+        # the engine asks for stages by code in every batch: cached, cleared when stages change
+        return self.with_context(active_test=False).search([("code", "=", code)], limit=1).id

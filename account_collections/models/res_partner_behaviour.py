@@ -272,8 +272,9 @@ class ResPartner(models.Model):
             )
             partners = self.browse(list(scores))
             partners.invalidate_recordset(["risk_score"])
-            # stored fields of cases (risk, priority) follow the score
+            # stored fields of cases (risk, priority) follow the score, in one UPDATE
             partners.modified(["risk_score"])
+            self.env["collection.case"].search([("partner_id", "in", partners.ids)])._store_scores()
             changed += list(scores)
         return changed
 

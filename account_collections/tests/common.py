@@ -51,6 +51,14 @@ class CollectionsCommon(AccountTestInvoicingCommon):
         self.assertRegex(str(cm.exception), regex)
 
     @classmethod
+    def _run_collections(cls, day, **kwargs):
+        """The hourly cron and the dispatch it triggers: run the engine for the day, then render
+        the reminder emails it queued. Returns the run's counts."""
+        counts = cls.env["collection.case"].run_collections(date=str(day), **kwargs)
+        cls.env["collection.event"].sudo()._dispatch_emails()
+        return counts
+
+    @classmethod
     def get_default_groups(cls):
         return super().get_default_groups() | cls.env.ref("account_collections.group_collection_manager")
 

@@ -48,7 +48,7 @@ class TestCharges(CollectionsCommon):
 
     def _run(self, day):
         with freeze_time(f"{day} 10:00:00"):
-            self.env["collection.case"].run_collections(date=str(day))
+            self._run_collections(day)
 
     def _charges(self, customer):
         return self.env["account.move"].search(

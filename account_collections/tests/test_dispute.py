@@ -39,7 +39,7 @@ class TestDispute(CollectionsCommon):
 
     def _run(self, day):
         with freeze_time(f"{day} 10:00:00"):
-            return self.env["collection.case"].run_collections(date=str(day))
+            return self._run_collections(day)
 
     def _refresh(self, day=DUE + timedelta(days=5)):
         with freeze_time(f"{day} 10:00:00"):

@@ -71,7 +71,7 @@ class TestEarlyPayment(EarlyPaymentCommon, MockEmail):
 
     def _run(self, day):
         with freeze_time(f"{day} 10:00:00"):
-            return self.env["collection.case"].run_collections(date=str(day))
+            return self._run_collections(day)
 
     def _reminder(self):
         events = self.env["collection.event"].search(

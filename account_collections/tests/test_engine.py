@@ -3,7 +3,7 @@ from unittest.mock import patch
 
 from freezegun import freeze_time
 
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 
 from odoo.addons.mail.tests.common import MockEmail
@@ -41,7 +41,7 @@ class TestEngine(CollectionsCommon, MockEmail):
 
     def _run(self, day, hour=10):
         with freeze_time(f"{day} {hour:02d}:00:00"):
-            return self.env["collection.case"].run_collections(date=str(day))
+            return self._run_collections(day)
 
     def _refresh_at(self, day):
         with freeze_time(f"{day} 10:00:00"):
@@ -297,3 +297,63 @@ class TestEngine(CollectionsCommon, MockEmail):
         few = run_queries("few", 2)
         many = run_queries("many", 20)
         self.assertLessEqual(many, few + 3, f"{few} queries for a case of 2 invoices, {many} for 20")
+
+    def test_run_queues_reminders_and_the_dispatch_renders_them_once(self):
+        day = DUE + timedelta(days=10)
+        with freeze_time(f"{day} 10:00:00"):
+            counts = self.env["collection.case"].run_collections(date=str(day))
+        self.assertEqual(counts["queued"], 1)
+        event = self._events(channel="email")
+        self.assertEqual(
+            (event.state, event.mail_mail_id, event.invoice_ids), ("queued", self.env["mail.mail"], self.invoice)
+        )
+        cron = self.env.ref("account_collections.ir_cron_dispatch_collection_emails")
+        self.assertTrue(
+            self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)]), "the run triggers the dispatch"
+        )
+        with freeze_time(f"{day} 10:05:00"):
+            self.assertEqual(self.env["collection.event"].dispatch_emails(), {"queued": 1, "failed": 0, "skipped": 0})
+        mail = event.mail_mail_id
+        self.assertEqual((event.state, mail.state, mail.mail_message_id), ("queued", "outgoing", event.mail_message_id))
+        self.assertIn(self.invoice.name, mail.body_html)
+        self.assertEqual(
+            self.env["collection.event"].dispatch_emails(), {"queued": 0, "failed": 0, "skipped": 0}, "rendered once"
+        )
+        self.assertEqual(self.env["mail.mail"].search_count([("model", "=", "collection.case")]), 1)
+
+    def test_a_case_paid_before_the_dispatch_gets_no_reminder(self):
+        day = DUE + timedelta(days=10)
+        with freeze_time(f"{day} 10:00:00"):
+            self.env["collection.case"].run_collections(date=str(day))
+            case = self._case()
+            self._pay(self.invoice)
+        self.assertEqual(case.state, "closed")
+        self.env["collection.event"].dispatch_emails()
+        event = case.event_ids.filtered(lambda e: e.channel == "email" and e.level_id.name == "First")
+        self.assertEqual((event.state, event.reason_code), ("skipped", "closed"))
+        self.assertFalse(event.mail_mail_id)
+
+    def test_a_collector_click_renders_the_email_at_once(self):
+        case = self._refresh_at(DUE + timedelta(days=1))
+        with freeze_time(f"{DUE + timedelta(days=1)} 10:00:00"):
+            case.with_user(self.collector).action_send_next_reminder()
+        self.assertEqual(self._events(channel="email").mail_mail_id.state, "outgoing")
+
+    def test_only_managers_dispatch_by_api(self):
+        with self.assertRaisesRegex(AccessError, "Only Collections Managers"):
+            self.env["collection.event"].with_user(self.collector).dispatch_emails()
+
+    def test_bulk_log_writes_what_create_would(self):
+        case = self._refresh_at(DUE + timedelta(days=10))
+        vals = case._event_vals("Bulk", channel="letter", state="queued", invoice_ids=[(6, 0, self.invoice.ids)])
+        logged = self.env["collection.event"]._log([vals])
+        created = self.env["collection.event"].create([vals])
+        names = [
+            name
+            for name, field in logged._fields.items()
+            if field.store and name not in ("id", "create_date", "write_date", "date")
+        ]
+        self.assertEqual(logged.read(names)[0] | {"id": 0}, created.read(names)[0] | {"id": 0})
+        self.assertIn(logged, case.event_ids, "the case's log shows it")
+        with self.assertRaisesRegex(UserError, "cannot be logged in bulk"):
+            self.env["collection.event"]._log([dict(vals, note_html="x")])

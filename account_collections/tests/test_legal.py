@@ -45,7 +45,7 @@ class TestLegal(CollectionsCommon, MockEmail):
 
     def _run(self, day):
         with freeze_time(f"{day} 10:00:00"):
-            return self.env["collection.case"].run_collections(date=str(day))
+            return self._run_collections(day)
 
     def _handover(self, case, day, note="Claim the debt and the costs"):
         with freeze_time(f"{day} 11:00:00"):

@@ -45,9 +45,8 @@ class TestLettersAndStatement(CollectionsCommon):
             cls.invoice = cls._invoice(cls.customer, (date(2026, 2, 1) - DUE).days, 750.0)
         # real PDFs: Odoo renders HTML in tests unless forced
         with freeze_time(f"{DUE + timedelta(days=10)} 10:00:00"):
-            cls.env["collection.case"].with_context(force_report_rendering=True).run_collections(
-                date=str(DUE + timedelta(days=10))
-            )
+            cls.env["collection.case"].run_collections(date=str(DUE + timedelta(days=10)))
+            cls.env["collection.event"].with_context(force_report_rendering=True).sudo()._dispatch_emails()
         cls.case = cls.invoice.collection_case_id
 
     def test_letters_wait_in_the_print_queue_then_print_once(self):

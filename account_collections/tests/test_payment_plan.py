@@ -53,7 +53,7 @@ class TestPaymentPlan(CollectionsCommon, MockEmail):
 
     def _run(self, day, hour=10):
         with freeze_time(f"{day} {hour:02d}:00:00"):
-            return self.env["collection.case"].run_collections(date=str(day))
+            return self._run_collections(day)
 
     def _events(self, **filters):
         domain = [("case_id", "=", self.case.id)] + [(k, "=", v) for k, v in filters.items()]

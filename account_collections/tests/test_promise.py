@@ -33,7 +33,7 @@ class TestPromise(CollectionsCommon):
     # ------------------------------------------------------------------ helpers
     def _run(self, day, hour=10):
         with at(day, hour):
-            return self.env["collection.case"].run_collections(date=str(day))
+            return self._run_collections(day)
 
     def _events(self, **filters):
         domain = [("case_id", "=", self._case(self.customer).id)] + [(k, "=", v) for k, v in filters.items()]

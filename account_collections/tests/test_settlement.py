@@ -46,7 +46,7 @@ class TestSettlement(SettlementCommon, MockEmail):
 
     def _run(self, day):
         with freeze_time(f"{day} 10:00:00"):
-            return self.env["collection.case"].run_collections(date=str(day))
+            return self._run_collections(day)
 
     def _offer(self, user=None, day=None, **vals):
         """A case reminded at its first level, and an offer made on it (as ``user``) that day."""

@@ -67,7 +67,7 @@ class PlacementCommon(CollectionsCommon, MockEmail):
         """Run the engine for this company today (plus days), inside the contact window."""
         day = fields.Date.context_today(self.env.user) + timedelta(days=days_after)
         with freeze_time(f"{day} 10:00:00"):
-            return self.env["collection.case"].run_collections(date=str(day), company_ids=[self.company.id])
+            return self._run_collections(day, company_ids=[self.company.id])
 
     def _promise(self, invoice, days=10):
         promise = self.env["collection.promise"].create(

@@ -45,7 +45,7 @@ class TestSmsEngine(CollectionsCommon, SMSCase):
 
     def _run(self, day=DUE + timedelta(days=10), hour=10):
         with freeze_time(f"{day} {hour:02d}:00:00"), self.mockSMSGateway():
-            return self.env["collection.case"].run_collections(date=str(day))
+            return self._run_collections(day)
 
     def _sms_events(self, partner):
         return self.env["collection.event"].search([("partner_id", "=", partner.id), ("channel", "=", "sms")])

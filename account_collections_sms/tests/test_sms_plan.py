@@ -38,7 +38,7 @@ class TestSmsInstallmentReminder(CollectionsCommon, SMSCase):
     def test_installment_reminder_goes_by_sms_too(self):
         day = DAY0 + timedelta(days=4)  # second installment due 9 March, 3 days ahead
         with freeze_time(f"{day} 10:00:00"), self.mockSMSGateway():
-            self.env["collection.case"].run_collections(date=str(day))
+            self._run_collections(day)
         self.assertSMSOutgoing(self.customer, "+33612345678", content="installment of")
         event = self.invoice.collection_case_id.event_ids.filtered(lambda e: e.channel == "sms")
         self.assertEqual((event.state, event.name), ("queued", "Installment reminder: SMS"))

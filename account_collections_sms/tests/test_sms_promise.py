@@ -35,7 +35,7 @@ class TestSmsPromiseReminder(CollectionsCommon, SMSCase):
 
     def _run(self, day):
         with freeze_time(f"{day} 10:00:00"), self.mockSMSGateway():
-            self.env["collection.case"].run_collections(date=str(day))
+            self._run_collections(day)
 
     def _sms_events(self):
         return self.invoice.collection_case_id.event_ids.filtered(lambda e: e.channel == "sms")

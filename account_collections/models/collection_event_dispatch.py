@@ -1,0 +1,135 @@
+import logging
+from collections import defaultdict
+
+from odoo import api, models, modules
+from odoo.exceptions import AccessError
+from odoo.tools import SQL
+
+_logger = logging.getLogger(__name__)
+
+
+class CollectionEvent(models.Model):
+    """Queued reminder emails, rendered after the run and handed to Odoo's mail queue.
+
+    The engine's run decides who is contacted and logs each reminder email as a queued event;
+    rendering thousands of emails is the slow part, so it happens here, batch by batch, in its
+    own cron job that the run triggers. A case paid in between gets no reminder.
+    """
+
+    _inherit = "collection.event"
+
+    @api.model
+    def dispatch_emails(self):
+        """Render the queued reminder emails now and put them in Odoo's mail queue.
+
+        :return: ``{"queued": n, "failed": n, "skipped": n}``
+        """
+        if not self.env.user.has_group("account_collections.group_collection_manager"):
+            raise AccessError(self.env._("Only Collections Managers can dispatch the queued reminder emails."))
+        # sudo: rendering and queueing the reminders is the system's work, as in the engine's run
+        return self.sudo()._dispatch_emails()
+
+    @api.model
+    def _cron_dispatch_emails(self):
+        self.sudo()._dispatch_emails(commit=True)
+
+    @api.model
+    def _trigger_dispatch(self):
+        cron = self.env.ref("account_collections.ir_cron_dispatch_collection_emails", raise_if_not_found=False)
+        if cron:
+            cron.sudo()._trigger()
+
+    @api.model
+    def _dispatch_emails(self, case_ids=None, commit=False):
+        """Render queued reminder emails batch by batch (``account_collections.batch_size``);
+        each batch under ``FOR UPDATE SKIP LOCKED``, committed on its own in the cron."""
+        batch_size = self.env["collection.case"]._batch_size()
+        commit = commit and not modules.module.current_test
+        counts = {"queued": 0, "failed": 0, "skipped": 0}
+        restrict = SQL("AND e.case_id = ANY(%s)", list(case_ids)) if case_ids is not None else SQL()
+        while True:
+            self.env.flush_all()
+            rows = self.env.execute_query(
+                SQL(
+                    """
+                    SELECT e.id FROM collection_event e
+                     WHERE e.channel = 'email' AND e.state = 'queued' AND e.direction = 'outbound'
+                       AND e.mail_mail_id IS NULL AND e.level_id IS NOT NULL %s
+                     ORDER BY e.id LIMIT %s FOR UPDATE SKIP LOCKED
+                    """,
+                    restrict,
+                    batch_size,
+                )
+            )
+            if not rows:
+                break
+            with self.env.cr.savepoint():
+                self.browse([row[0] for row in rows])._render_queued_emails(counts)
+            self.env["collection.case"]._release_batch_cache()
+            if commit:
+                self.env.cr.commit()  # pylint: disable=invalid-commit  # cron batch boundary
+        if any(counts.values()):
+            _logger.info("Collections reminder emails dispatched: %s", counts)
+        return counts
+
+    def _render_queued_emails(self, counts):
+        """Render these queued events' emails, one batch per level, and record the outcome."""
+        outcomes = []  # (event id, state, mail id, message id, reason, reason code)
+        closed = self.filtered(lambda e: e.case_id.state != "open")
+        for event in closed:
+            counts["skipped"] += 1
+            outcomes.append(
+                (event.id, "skipped", None, None, self.env._("The case was closed before the email was sent"), "closed")
+            )
+        by_level = defaultdict(lambda: self.browse())
+        for event in self - closed:
+            by_level[event.level_id] |= event
+        for level, events in by_level.items():
+            cases = events.case_id
+            mails = {}
+            if level.mail_template_id:
+                cases._ensure_invoice_access_tokens()
+                mails = level.mail_template_id._collection_queue_mails(cases)
+                if level.attach_invoices:
+                    cases._attach_invoice_pdfs(mails)
+            for event in events:
+                mail = mails.get(event.case_id.id)
+                if mail:
+                    counts["queued"] += 1
+                    outcomes.append((event.id, "queued", mail.id, mail.mail_message_id.id, None, None))
+                else:
+                    counts["failed"] += 1
+                    reason = (
+                        self.env._("The email could not be rendered")
+                        if level.mail_template_id
+                        else self.env._("Level %(level)s has no email template", level=level.name)
+                    )
+                    outcomes.append((event.id, "failed", None, None, reason, "config"))
+        self._write_outcomes(outcomes)
+
+    def _write_outcomes(self, outcomes):
+        """Record the outcome of many queued events in one UPDATE (the log's one allowed change)."""
+        if not outcomes:
+            return
+        ids, states, mail_ids, message_ids, reasons, codes = (list(column) for column in zip(*outcomes, strict=True))
+        self.env.execute_query(
+            SQL(
+                """
+                UPDATE collection_event e
+                   SET state = v.state, mail_mail_id = v.mail_id, mail_message_id = v.message_id,
+                       reason = COALESCE(v.reason, e.reason), reason_code = COALESCE(v.code, e.reason_code),
+                       write_date = NOW() AT TIME ZONE 'UTC', write_uid = %s
+                  FROM unnest(%s::int[], %s::varchar[], %s::int[], %s::int[], %s::varchar[], %s::varchar[])
+                       AS v(id, state, mail_id, message_id, reason, code)
+                 WHERE e.id = v.id AND e.state = 'queued'
+                """,
+                self.env.uid,
+                ids,
+                states,
+                mail_ids,
+                message_ids,
+                reasons,
+                codes,
+            )
+        )
+        self.browse(ids).invalidate_recordset(["state", "mail_mail_id", "mail_message_id", "reason", "reason_code"])
