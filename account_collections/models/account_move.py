@@ -3,6 +3,7 @@ from dateutil.relativedelta import relativedelta
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.osv import expression
+from odoo.tools import SQL
 
 
 class AccountMove(models.Model):
@@ -12,9 +13,14 @@ class AccountMove(models.Model):
         "collection.case", string="Collection Case", readonly=True, copy=False, index="btree_not_null"
     )
     collection_level_id = fields.Many2one(
-        "collection.level", string="Collection Level", readonly=True, copy=False, help="Last level sent for it."
+        "collection.level",
+        string="Collection Level",
+        compute="_compute_collection_last_reminder",
+        help="Level of the last reminder about this invoice (email, letter or SMS), from the collections log.",
     )
-    collection_last_date = fields.Date(string="Last Reminder", readonly=True, copy=False)
+    collection_last_date = fields.Date(
+        string="Last Reminder", compute="_compute_collection_last_reminder", help="Date of that reminder."
+    )
     collection_next_date = fields.Date(related="collection_case_id.next_action_date", string="Next Collection Action")
     collection_blocked = fields.Boolean(
         string="Excluded from Dunning",
@@ -46,6 +52,32 @@ class AccountMove(models.Model):
         search="_search_time_barred",
         help="Due longer ago than the company's statute of limitations: never dunned automatically.",
     )
+
+    def _compute_collection_last_reminder(self):
+        """The last reminder of each invoice, read from the log in one query for all of them."""
+        saved = self.filtered(lambda m: isinstance(m.id, int))
+        last = {}
+        if saved:
+            self.env["collection.event"].flush_model(["level_id", "date", "channel", "state", "direction"])
+            rows = self.env.execute_query(
+                SQL(
+                    """
+                    SELECT DISTINCT ON (r.account_move_id) r.account_move_id, e.level_id, e.date
+                      FROM account_move_collection_event_rel r
+                      JOIN collection_event e ON e.id = r.collection_event_id
+                     WHERE r.account_move_id = ANY(%s) AND e.level_id IS NOT NULL
+                       AND e.direction = 'outbound' AND e.channel IN ('email', 'letter', 'sms')
+                       AND e.state IN ('queued', 'sent')
+                     ORDER BY r.account_move_id, e.date DESC, e.id DESC
+                    """,
+                    saved.ids,
+                )
+            )
+            last = {move_id: (level_id, date) for move_id, level_id, date in rows}
+        for move in self:
+            level_id, date = last.get(move.id, (False, False))
+            move.collection_level_id = level_id
+            move.collection_last_date = date and fields.Date.context_today(move, date)
 
     @api.constrains("collection_blocked", "collection_blocked_reason")
     def _check_collection_blocked_reason(self):

@@ -6,6 +6,8 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL, float_is_zero, split_every
 
+from .bulk_sql import bulk_insert
+
 _logger = logging.getLogger(__name__)
 
 CLOSED_STAGE_CODES = ("paid", "written_off")
@@ -21,7 +23,7 @@ class CollectionCase(models.Model):
     _check_company_auto = True
 
     # refresh_cases works on this many customers per SQL pass (and per commit in the cron)
-    _REFRESH_BATCH = 2000
+    _REFRESH_BATCH = 5000
 
     name = fields.Char(string="Reference", readonly=True, copy=False, index="trigram")
     partner_id = fields.Many2one(
@@ -312,6 +314,13 @@ class CollectionCase(models.Model):
         if partner_ids is None:
             partner_ids = self._partners_to_refresh(companies)
         totals = {"created": 0, "updated": 0, "closed": 0}
+        # the company default policies, read once for every batch
+        Policy = self.env["collection.policy"]
+        self = self.with_context(
+            collection_default_policies=tuple(
+                (policy.company_id.id, policy.id) for policy in Policy.search([("is_default", "=", True)])
+            )
+        )
         for batch in split_every(self._REFRESH_BATCH, sorted(set(partner_ids))):
             counts = self._refresh_batch(companies, list(batch))
             for key, count in counts.items():
@@ -450,7 +459,11 @@ class CollectionCase(models.Model):
     def _policies_for(self, partner_ids, companies):
         """Policy of each (customer, company): the customer's own, else the company default."""
         Policy = self.env["collection.policy"]
-        defaults = {policy.company_id.id: policy for policy in Policy.search([("is_default", "=", True)])}
+        defaults = self.env.context.get("collection_default_policies")
+        if defaults is None:
+            defaults = {policy.company_id.id: policy for policy in Policy.search([("is_default", "=", True)])}
+        else:
+            defaults = {company_id: Policy.browse(policy_id) for company_id, policy_id in defaults}
         partners = self.env["res.partner"].browse(partner_ids)
         result = {}
         for company in companies:
@@ -473,18 +486,50 @@ class CollectionCase(models.Model):
         return False
 
     def _create_cases(self, vals_list):
+        """Open cases in one INSERT, complete: reference, stage, next action and scores are
+        worked out first (a refresh from zero opens tens of thousands)."""
         if not vals_list:
             return self.browse()
         stage = self.env["collection.stage"]._get_by_code("new")
-        cases = self.create([{"stage_id": stage.id, **vals} for vals in vals_list])
-        self.env.execute_query(
-            SQL(
-                "UPDATE collection_case SET name = 'COL' || LPAD(id::text, 6, '0') WHERE id = ANY(%s)",
-                cases.ids,
+        policies = self.env["collection.policy"].browse({vals["policy_id"] for vals in vals_list if vals["policy_id"]})
+        levels_by_policy = {policy.id: list(policy.level_ids) for policy in policies}
+        partners = self.env["res.partner"].browse({vals["partner_id"] for vals in vals_list})
+        partners.fetch(["risk_score"])
+        self.env.flush_all()
+        ids = [
+            row[0]
+            for row in self.env.execute_query(
+                SQL(
+                    "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                    self._table,
+                    len(vals_list),
+                )
             )
-        )
-        cases.invalidate_recordset(["name"])
-        cases._store_scores()
+        ]
+        rates, rows = {}, []
+        for case_id, vals in zip(ids, vals_list, strict=True):
+            next_level, next_date = self._next_action_for(
+                levels_by_policy.get(vals["policy_id"], []), None, vals["oldest_due_date"], None
+            )
+            risk = partners.browse(vals["partner_id"]).risk_score or 0
+            company = self.env["res.company"].browse(vals["company_id"])
+            currency = self.env["res.currency"].browse(vals["currency_id"])
+            rows.append(
+                dict(
+                    vals,
+                    id=case_id,
+                    name=f"COL{case_id:06d}",
+                    state="open",
+                    stage_id=stage.id,
+                    next_level_id=next_level.id if next_level else False,
+                    next_action_date=next_date,
+                    risk_score=risk,
+                    priority_score=self._priority_value(
+                        company, currency, vals["amount_overdue"], vals["oldest_due_date"], risk, rates
+                    ),
+                )
+            )
+        cases = self.browse(bulk_insert(self, rows))
         self.env["collection.event"]._log([case._event_vals(self.env._("Case opened")) for case in cases])
         return cases
 
@@ -556,20 +601,25 @@ class CollectionCase(models.Model):
         self.env.flush_all()
         changes = {}
         for case in self:
-            levels = levels_by_policy.get(case.policy_id.id, [])
-            current = case.level_id.delay_days if case.level_id else None
-            next_level = next((lvl for lvl in levels if current is None or lvl.delay_days > current), None)
-            next_date = (
-                case.oldest_due_date + timedelta(days=next_level.delay_days)
-                if next_level and case.oldest_due_date
-                else False
+            next_level, next_date = self._next_action_for(
+                levels_by_policy.get(case.policy_id.id, []),
+                case.level_id.delay_days if case.level_id else None,
+                case.oldest_due_date,
+                case.paused_until,
             )
-            if case.paused_until and next_date and next_date < case.paused_until:
-                next_date = case.paused_until
             key = (next_level.id if next_level else False, next_date)
             if (case.next_level_id.id or False, case.next_action_date) != key:
                 changes[case.id] = {"next_level_id": key[0], "next_action_date": key[1]}
         return changes
+
+    @api.model
+    def _next_action_for(self, levels, current_delay, oldest_due_date, paused_until):
+        """(next level, its date) after the level of delay ``current_delay`` (None: no level yet)."""
+        next_level = next((lvl for lvl in levels if current_delay is None or lvl.delay_days > current_delay), None)
+        next_date = oldest_due_date + timedelta(days=next_level.delay_days) if next_level and oldest_due_date else False
+        if paused_until and next_date and next_date < paused_until:
+            next_date = paused_until
+        return next_level, next_date
 
     def _close(self, today):
         if not self:

@@ -8,7 +8,7 @@ from odoo import Command, api, fields, models, modules
 from odoo.exceptions import UserError
 from odoo.tools import SQL, split_every
 
-from .collection_event import ARRAY_TYPES
+from .bulk_sql import bulk_update
 
 _logger = logging.getLogger(__name__)
 
@@ -27,6 +27,8 @@ _KEPT_IN_CACHE = frozenset(
         "res.users",
     }
 )
+# cursor precommit data key of the collectors whose activity counters must refresh
+_ACTIVITY_USERS = "account_collections.activity_users"
 # stages where internal dunning stops
 STOPPED_STAGE_CODES = ("agency", "legal", "paid", "written_off")
 
@@ -138,9 +140,16 @@ class CollectionCase(models.Model):
         """Drop the batch's records from the cache so memory stays flat over batches; the
         configuration every batch reads (levels, policies, stages, companies...) stays."""
         self.env.flush_all()
-        for model_name in self.env.registry:
-            if model_name not in _KEPT_IN_CACHE:
-                self.env[model_name].invalidate_model()
+        # straight to the cache: invalidate_model would also drop the inverse fields of the kept
+        # models (a company's partner, a user's partner), read again in every batch
+        self.env.cache.invalidate(
+            [
+                (field, None)
+                for model_name, model in self.env.registry.items()
+                if model_name not in _KEPT_IN_CACHE
+                for field in model._fields.values()
+            ]
+        )
 
     def _parse_run_date(self, date):
         if not date:
@@ -267,6 +276,11 @@ class CollectionCase(models.Model):
         :return: {case: (reason, retry date, reason code)}
         """
         deferred = {}
+        # what the batch reads of its customers, in one query (collection_user_id is per company)
+        (self.partner_id | self.company_id.partner_id).fetch(
+            ["tz", "email", "do_not_contact", "collection_user_id"]
+            + [f"collection_{channel}_opt_out" for channel in ("email", "letter", "sms", "call")]
+        )
         recent = self._recent_contact_counts(now)
         for case in self:
             company = case.company_id
@@ -373,43 +387,53 @@ class CollectionCase(models.Model):
         return result
 
     def _execute_levels(self, levels, today, counts):
+        """Execute each case's level: what the batch changes on the cases (level, stage, next
+        action) is decided first and written in one UPDATE, then the contacts go out."""
         Event = self.env["collection.event"]
         events = []
         by_level = defaultdict(lambda: self.browse())
         for case, (level, jumped) in levels.items():
             by_level[level] |= case
-            for skipped_level in jumped:
+            if jumped:
                 events.append(
                     case._event_vals(
                         self.env._(
-                            "Level %(skipped)s not sent: %(level)s was already due",
-                            skipped=skipped_level.name,
+                            "Levels not sent: %(skipped)s. %(level)s was already due",
+                            skipped=", ".join(jumped_level.name for jumped_level in jumped),
                             level=level.name,
                         ),
                         state="skipped",
                         reason=self.env._("Jumped to a later level"),
                         reason_code="jumped",
-                        level_id=skipped_level.id,
+                        level_id=False,
                     )
                 )
         cases = self.browse([case.id for case in levels])
-        cases._write_engine_values(
-            {case.id: {"level_id": level.id, "last_action_date": today} for case, (level, _jumped) in levels.items()}
-        )
-        stages = {}
-        for level, level_cases in by_level.items():
-            # the whole batch is read together, whichever level a case runs
-            events += level_cases.with_prefetch(self._prefetch_ids)._execute_level(level, today, counts, stages)
-        events += cases._stage_move_events(stages)
-        Event._log(events)
-        # the new stages and next actions of the whole batch in one UPDATE
-        for case_id, stage in stages.items():
-            self.env.cache.update(self.browse(case_id), self._fields["stage_id"], [stage.id])
+        stages = {
+            case.id: stage for case, (level, _jumped) in levels.items() if (stage := case._stage_after_level(level))
+        }
+        self.env.cache.update(cases, self._fields["level_id"], [levels[case][0].id for case in cases])
+        # one event per case for the level and the stage it moves the case to
+        for case in cases:
+            level = levels[case][0]
+            name = (
+                self.env._(
+                    "Level %(level)s executed: stage moved from %(old)s to %(new)s",
+                    level=level.name,
+                    old=case.stage_id.name,
+                    new=stages[case.id].name,
+                )
+                if case.id in stages
+                else self.env._("Level %s executed", level.name)
+            )
+            events.append(case._event_vals(name, level_id=level.id))
         next_values = cases._next_action_values()
         cases._write_engine_values(
             {
                 case.id: {
-                    "stage_id": case.stage_id.id,
+                    "level_id": levels[case][0].id,
+                    "last_action_date": today,
+                    "stage_id": stages[case.id].id if case.id in stages else case.stage_id.id,
                     "next_level_id": case.next_level_id.id,
                     "next_action_date": case.next_action_date,
                 }
@@ -417,40 +441,39 @@ class CollectionCase(models.Model):
                 for case in cases
             }
         )
-        cases._mark_invoices(today)
+        activities = []
+        for level, level_cases in by_level.items():
+            # the whole batch is read together, whichever level a case runs
+            level_cases = level_cases.with_prefetch(self._prefetch_ids)
+            events += level_cases._execute_level(level, today, counts)
+            if level.create_activity:
+                activities.append((level, level_cases))
+        cases._schedule_level_activities(activities, today)
+        Event._log(events)
 
-    def _execute_level(self, level, today, counts, stages):
-        """Run one level on cases that all reached it; returns the event values to log and
-        records in ``stages`` ({case id: stage}) where the level moves each case."""
+    def _execute_level(self, level, today, counts):
+        """Run one level on cases that all reached it; returns the event values to log."""
         events = []
         for case in self:
-            events.append(case._event_vals(self.env._("Level %s executed", level.name), level_id=level.id))
             events += case._excluded_invoice_events(level)
         if level.send_email:
             events += self._send_level_email(level, counts)
         if level.send_letter:
             events += self._queue_letters(level, counts)
-        if level.create_activity:
-            self._schedule_level_activity(level, today)
         events += self._execute_level_channels(level, today, counts)
         if level.fee_amount or level.interest:
             events += self._charge_fees_and_interest(level, today)
-        # the level's stage moves cases still at New or Reminded; without one, New becomes Reminded
-        stage = level.stage_id or self.env["collection.stage"]._get_by_code("reminded")
-        movable = ("new", "reminded") if level.stage_id else ("new",)
-        for case in self:
-            if case.stage_id.code in movable and case.stage_id != stage:
-                stages[case.id] = stage
         return events
 
-    def _stage_move_events(self, stages):
-        """The log events of the engine's stage moves ({case id: new stage})."""
-        return [
-            case._event_vals(
-                self.env._("Stage moved from %(old)s to %(new)s", old=case.stage_id.name, new=stages[case.id].name)
-            )
-            for case in self.browse(list(stages))
-        ]
+    def _stage_after_level(self, level):
+        """The stage this case moves to when the level runs, or None: the level's stage moves
+        cases still at New or Reminded; a level without one moves New to Reminded."""
+        self.ensure_one()
+        stage = level.stage_id or self.env["collection.stage"]._get_by_code("reminded")
+        movable = ("new", "reminded") if level.stage_id else ("new",)
+        if self.stage_id.code in movable and self.stage_id != stage:
+            return stage
+        return None
 
     def _write_engine_values(self, values_by_case):
         """Write the engine's own fields (level, stage, dates) of many cases in one UPDATE.
@@ -458,38 +481,9 @@ class CollectionCase(models.Model):
         No chatter tracking: each of these changes is an event of the collections log, which
         is the case's history. ``values_by_case``: {case id: {field: value}}, same fields for all.
         """
-        if not values_by_case:
-            return
-        self.env.flush_all()
-        names = sorted(next(iter(values_by_case.values())))
-        ids = list(values_by_case)
-        columns = [
-            SQL(
-                "%s::%s",
-                [values_by_case[case_id][name] or None for case_id in ids],
-                SQL(ARRAY_TYPES[self._fields[name].type]),
-            )
-            for name in names
-        ]
-        self.env.execute_query(
-            SQL(
-                """
-                UPDATE collection_case c SET %s, write_date = NOW() AT TIME ZONE 'UTC', write_uid = %s
-                  FROM unnest(%s::int[], %s) AS v(id, %s)
-                 WHERE c.id = v.id
-                """,
-                SQL(", ").join(SQL("%s = v.%s", SQL.identifier(name), SQL.identifier(name)) for name in names),
-                self.env.uid,
-                ids,
-                SQL(", ").join(columns),
-                SQL(", ").join(SQL.identifier(name) for name in names),
-            )
-        )
-        records = self.browse(ids)
-        for name in names:
-            self.env.cache.update(
-                records, self._fields[name], [values_by_case[case_id][name] or None for case_id in ids]
-            )
+        if values_by_case:
+            self.env.flush_all()
+            bulk_update(self, values_by_case)
 
     def _execute_level_channels(self, level, today, counts):
         """Hook for channel addons (SMS...): execute their part of the level, return event values."""
@@ -542,6 +536,8 @@ class CollectionCase(models.Model):
     def _thank(self):
         """Email a thank-you note on cases paid in full, where the company wants it."""
         super()._thank()
+        if not self:
+            return
         template = self.env.ref("account_collections.mail_template_collection_thanks", raise_if_not_found=False)
         cases = self.filtered(lambda c: c.company_id.collection_send_thanks and not c._channel_block_reason("email"))
         if not template or not cases:
@@ -614,14 +610,20 @@ class CollectionCase(models.Model):
             )
         return events
 
-    def _schedule_level_activity(self, level, today):
-        """Schedule the level's activity on each case for its collector, who follows the case.
+    def _schedule_level_activities(self, level_cases, today):
+        """Schedule each level's activity on its cases for their collector, who follows the case.
 
-        What ``activity_schedule`` creates, in two statements for the whole batch. The
-        collectors find the activities in their queue: no assignment email per activity.
+        What ``activity_schedule`` creates, in two statements for the whole batch
+        (``level_cases``: [(level, cases)]). The collectors find the activities in their queue:
+        no assignment email per activity.
         """
-        activity_type = level.activity_type_id
-        users = {case.id: case.user_id or case.partner_id.collection_user_id or self.env.user for case in self}
+        rows = []  # (case, level, user)
+        for level, cases in level_cases:
+            for case in cases:
+                rows.append((case, level, case.user_id or case.partner_id.collection_user_id or self.env.user))
+        if not rows:
+            return
+        cases = self.browse([case.id for case, _level, _user in rows])
         subtypes = self.env["mail.message.subtype"].default_subtypes(self._name)[0]
         self.env.flush_all()
         self.env.execute_query(
@@ -630,23 +632,26 @@ class CollectionCase(models.Model):
                 INSERT INTO mail_activity (res_model_id, res_model, res_id, res_name, activity_type_id, summary,
                                            note, date_deadline, user_id, user_tz, automated, active,
                                            create_uid, create_date, write_uid, write_date)
-                SELECT %(model_id)s, %(model)s, v.res_id, v.res_name, %(type_id)s, %(summary)s,
-                       %(note)s, %(deadline)s, v.user_id, v.tz, TRUE, TRUE,
+                SELECT %(model_id)s, %(model)s, v.res_id, c.name || ' - ' || cp.complete_name, v.type_id, v.summary,
+                       v.note, %(deadline)s, v.user_id, p.tz, TRUE, TRUE,
                        %(uid)s, NOW() AT TIME ZONE 'UTC', %(uid)s, NOW() AT TIME ZONE 'UTC'
-                  FROM unnest(%(res_ids)s::int[], %(names)s::varchar[], %(users)s::int[], %(tzs)s::varchar[])
-                       AS v(res_id, res_name, user_id, tz)
+                  FROM unnest(%(res_ids)s::int[], %(types)s::int[], %(summaries)s::varchar[],
+                              %(notes)s::text[], %(users)s::int[])
+                       AS v(res_id, type_id, summary, note, user_id)
+                  JOIN collection_case c ON c.id = v.res_id
+                  JOIN res_partner cp ON cp.id = c.partner_id
+                  JOIN res_users u ON u.id = v.user_id
+                  JOIN res_partner p ON p.id = u.partner_id
                 """,
                 model_id=self.env["ir.model"]._get_id(self._name),
                 model=self._name,
-                type_id=activity_type.id or None,
-                summary=level.activity_summary or level.name,
-                note=activity_type.default_note or None,
                 deadline=today,
                 uid=self.env.uid,
-                res_ids=self.ids,
-                names=[case.display_name for case in self],
-                users=[users[case.id].id for case in self],
-                tzs=[users[case.id].tz or None for case in self],
+                res_ids=cases.ids,
+                types=[level.activity_type_id.id or None for _case, level, _user in rows],
+                summaries=[level.activity_summary or level.name for _case, level, _user in rows],
+                notes=[level.activity_type_id.default_note or None for _case, level, _user in rows],
+                users=[user.id for _case, _level, user in rows],
             )
         )
         # the collector follows the case, with the default subtypes, as message_subscribe does
@@ -655,28 +660,39 @@ class CollectionCase(models.Model):
                 """
                 WITH new AS (
                     INSERT INTO mail_followers (res_model, res_id, partner_id)
-                    SELECT %(model)s, v.res_id, v.partner_id FROM unnest(%(res_ids)s::int[], %(partners)s::int[])
-                           AS v(res_id, partner_id)
+                    SELECT %(model)s, v.res_id, u.partner_id FROM unnest(%(res_ids)s::int[], %(users)s::int[])
+                           AS v(res_id, user_id)
+                      JOIN res_users u ON u.id = v.user_id
                     ON CONFLICT DO NOTHING RETURNING id
                 )
                 INSERT INTO mail_followers_mail_message_subtype_rel (mail_followers_id, mail_message_subtype_id)
                 SELECT new.id, s.id FROM new, unnest(%(subtypes)s::int[]) AS s(id)
                 """,
                 model=self._name,
-                res_ids=self.ids,
-                partners=[users[case.id].partner_id.id for case in self],
+                res_ids=cases.ids,
+                users=[user.id for _case, _level, user in rows],
                 subtypes=subtypes.ids,
             )
         )
         self.env["mail.activity"].invalidate_model()
         self.env["mail.followers"].invalidate_model()
-        self.invalidate_recordset(
-            [name for name in self._fields if name.startswith(("activity_", "message_", "my_activity_"))]
+        cases.invalidate_recordset(
+            [
+                name
+                for name, field in self._fields.items()
+                if name.startswith(("activity_", "message_", "my_activity_")) and not field.store
+            ]
         )
-        if today <= fields.Date.context_today(self):
-            self.env["res.users"].browse({user.id for user in users.values()})._bus_send(
-                "mail.activity/updated", {"activity_created": True}
-            )
+        if today <= fields.Date.today():
+            # the collectors' activity counters refresh once per transaction, not once per batch
+            users = self.env.cr.precommit.data.setdefault(_ACTIVITY_USERS, set())
+            if not users:
+                self.env.cr.precommit.add(self._notify_activity_users)
+            users.update(user.id for _case, _level, user in rows)
+
+    def _notify_activity_users(self):
+        user_ids = self.env.cr.precommit.data.pop(_ACTIVITY_USERS, set())
+        self.env["res.users"].browse(user_ids)._bus_send("mail.activity/updated", {"activity_created": True})
 
     def _excluded_invoice_events(self, level):
         """Skip events for the open invoices this level leaves out: excluded or time-barred."""
@@ -712,24 +728,6 @@ class CollectionCase(models.Model):
     def _dunned_invoices(self):
         self.ensure_one()
         return self.dunning_invoice_ids
-
-    def _mark_invoices(self, today):
-        """Record the level sent on the cases' open invoices, in one UPDATE."""
-        self.env.flush_all()
-        self.env.execute_query(
-            SQL(
-                """
-                UPDATE account_move m
-                   SET collection_level_id = c.level_id, collection_last_date = %s
-                  FROM collection_case c
-                 WHERE m.collection_case_id = c.id AND c.id = ANY(%s)
-                   AND m.state = 'posted' AND m.payment_state NOT IN ('paid', 'in_payment', 'reversed')
-                """,
-                today,
-                self.ids,
-            )
-        )
-        self.env["account.move"].invalidate_model(["collection_level_id", "collection_last_date"])
 
     # ------------------------------------------------------------------ fees and interest
     def _charge_fees_and_interest(self, level, today):

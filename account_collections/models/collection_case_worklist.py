@@ -45,24 +45,33 @@ class CollectionCase(models.Model):
 
     def _priority_scores(self, risks):
         """{case id: priority score} of these cases, given their customers' risk ({case id: risk})."""
-        today = fields.Date.context_today(self)
         rates, scores = {}, {}
         for case in self:
-            if case.state != "open":
-                scores[case.id] = 0.0
-                continue
-            company = case.company_id
-            key = (case.currency_id, company)
-            if key not in rates:
-                rates[key] = (
-                    1.0
-                    if case.currency_id == company.currency_id
-                    else case.currency_id._get_conversion_rate(case.currency_id, company.currency_id, company, today)
+            scores[case.id] = (
+                self._priority_value(
+                    case.company_id, case.currency_id, case.amount_overdue, case.oldest_due_date, risks[case.id], rates
                 )
-            overdue = max(case.amount_overdue, 0.0) * rates[key]
-            age = (AGE_ANCHOR - case.oldest_due_date).days / 30.0 if case.oldest_due_date else 0.0
-            scores[case.id] = round(10.0 * math.log10(1.0 + overdue) + 0.2 * (risks[case.id] or 0) + age, 2)
+                if case.state == "open"
+                else 0.0
+            )
         return scores
+
+    @api.model
+    def _priority_value(self, company, currency, amount_overdue, oldest_due_date, risk, rates):
+        """Priority of an open case from its values (see _compute_priority_score); ``rates`` caches
+        the conversion rate of each (currency, company)."""
+        key = (currency, company)
+        if key not in rates:
+            rates[key] = (
+                1.0
+                if currency == company.currency_id
+                else currency._get_conversion_rate(
+                    currency, company.currency_id, company, fields.Date.context_today(self)
+                )
+            )
+        overdue = max(amount_overdue or 0.0, 0.0) * rates[key]
+        age = (AGE_ANCHOR - oldest_due_date).days / 30.0 if oldest_due_date else 0.0
+        return round(10.0 * math.log10(1.0 + overdue) + 0.2 * (risk or 0) + age, 2)
 
     def _store_scores(self):
         """Compute the risk and priority of these cases and store them in one UPDATE.

@@ -2,20 +2,9 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 from odoo.tools.pdf import merge_pdf
+from odoo.tools.sql import create_index, drop_index, make_index_name
 
-# PostgreSQL array type of each field type written in bulk (log events, engine updates)
-ARRAY_TYPES = {
-    "many2one": "int4[]",
-    "integer": "int4[]",
-    "char": "varchar[]",
-    "selection": "varchar[]",
-    "text": "text[]",
-    "monetary": "numeric[]",
-    "float": "numeric[]",
-    "date": "date[]",
-    "datetime": "timestamp[]",
-    "boolean": "bool[]",
-}
+from .bulk_sql import bulk_insert
 
 CHANNELS = [
     ("email", "Email"),
@@ -73,11 +62,11 @@ class CollectionEvent(models.Model):
     currency_id = fields.Many2one("res.currency")
     name = fields.Char(string="Summary", required=True)
     date = fields.Datetime(required=True, default=fields.Datetime.now, index=True)
-    channel = fields.Selection(CHANNELS, required=True, default="system", index=True)
+    channel = fields.Selection(CHANNELS, required=True, default="system")
     direction = fields.Selection([("outbound", "Outbound"), ("inbound", "Inbound")], default="outbound", required=True)
-    state = fields.Selection(EVENT_STATES, required=True, default="sent", index=True)
+    state = fields.Selection(EVENT_STATES, required=True, default="sent")
     reason = fields.Char(help="Why a contact was skipped or failed.")
-    reason_code = fields.Selection(SKIP_REASONS, string="Reason Type", index=True)
+    reason_code = fields.Selection(SKIP_REASONS, string="Reason Type")
     user_id = fields.Many2one("res.users", string="By", default=lambda self: self.env.user)
     level_id = fields.Many2one("collection.level", ondelete="set null", index=True)
     invoice_ids = fields.Many2many("account.move", string="Invoices")
@@ -87,6 +76,14 @@ class CollectionEvent(models.Model):
     mail_message_id = fields.Many2one("mail.message", string="Message", ondelete="set null")
     mail_mail_id = fields.Many2one("mail.mail", string="Email", ondelete="set null")
     attachment_id = fields.Many2one("ir.attachment", string="Document", ondelete="set null")
+
+    def init(self):
+        # The log grows by several events per case and run: no index on its low-cardinality
+        # columns (they cost every insert and no query selects on them alone), one small
+        # partial index on the queued events, which the letter queue and the email dispatch read.
+        for column in ("channel", "state", "reason_code"):
+            drop_index(self.env.cr, make_index_name(self._table, column), self._table)
+        create_index(self.env.cr, "collection_event_queued_index", self._table, ["channel"], where="state = 'queued'")
 
     def action_print_letters(self):
         """Print the selected queued letters: one PDF per case, attached to the case and to
@@ -136,41 +133,13 @@ class CollectionEvent(models.Model):
         """
         if not vals_list:
             return self.browse()
-        now = fields.Datetime.now()
-        defaults = {
-            "date": now,
-            "channel": "system",
-            "direction": "outbound",
-            "state": "sent",
-            "user_id": self.env.uid,
-            "create_uid": self.env.uid,
-            "create_date": now,
-            "write_uid": self.env.uid,
-            "write_date": now,
-        }
-        names = sorted(({key for vals in vals_list for key in vals} | set(defaults)) - {"invoice_ids"})
-        for name in names:
-            field = self._fields.get(name)
-            if not field or not field.store or field.type not in ARRAY_TYPES:
-                raise UserError(self.env._("%(field)s cannot be logged in bulk on events.", field=name))
-        columns = {name: [] for name in names}
-        for vals in vals_list:
-            for name in names:
-                value = vals.get(name, defaults.get(name))
-                columns[name].append(None if value is False else value)
         self.env.flush_all()
-        ids = [
-            row[0]
-            for row in self.env.execute_query(
-                SQL(
-                    "INSERT INTO collection_event (%s) SELECT * FROM unnest(%s) RETURNING id",
-                    SQL(", ").join(SQL.identifier(name) for name in names),
-                    SQL(", ").join(
-                        SQL("%s::%s", columns[name], SQL(ARRAY_TYPES[self._fields[name].type])) for name in names
-                    ),
-                )
-            )
-        ]
+        defaults = {"date": fields.Datetime.now(), "channel": "system", "direction": "outbound", "state": "sent"}
+        ids = bulk_insert(
+            self,
+            [{k: v for k, v in vals.items() if k != "invoice_ids"} for vals in vals_list],
+            dict(defaults, user_id=self.env.uid),
+        )
         event_ids, move_ids = [], []
         for event_id, vals in zip(ids, vals_list, strict=True):
             for command in vals.get("invoice_ids") or []:
