@@ -68,7 +68,7 @@ def test_bench_quick_variant_prints_its_measures():
     generated = lines["generate"]
     assert 1900 <= generated["invoices"] <= 2100 and generated["credit_notes"] > 0 and generated["payments"] > 0
     assert 150 <= generated["customers"] <= 250
-    for measure in ("floor", "aging", "refresh", "run1", "run2"):
+    for measure in ("floor", "aging", "refresh", "run1", "run2", "dispatch"):
         assert KEYS <= set(lines[measure]), f"{measure} misses {KEYS - set(lines[measure])}"
         assert lines[measure]["invoices"] == generated["invoices"]
     assert lines["floor"]["result"]["rows"] > 0
@@ -78,6 +78,9 @@ def test_bench_quick_variant_prints_its_measures():
     assert first["cases"] > 0 and first["events"] > 0 and first["result"]["queued"] > 0
     assert second["cases"] == 0, "nothing is due twice the same day"
     assert second["result"]["queued"] == 0 and second["result"]["sent"] == 0
+    dispatch = lines["dispatch"]["result"]
+    assert dispatch["queued"] > 0 and dispatch["failed"] == 0, "the first run's reminder emails are rendered"
+    assert dispatch["queued"] + dispatch["skipped"] < first["result"]["queued"], "letters are not emails"
     summary = lines["summary"]
     assert set(summary["targets"]) == {
         "refresh_plus_first_run_s",

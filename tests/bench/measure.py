@@ -1,10 +1,12 @@
 """Measure one engine operation on a benchmark database, in this process; print one JSON line.
 
-Usage: python measure.py -c ODOO_CONF -d DB --measure refresh|run1|run2|aging|floor [--date YYYY-MM-DD]
+Usage: python measure.py -c ODOO_CONF -d DB --measure refresh|run1|run2|dispatch|aging|floor [--date YYYY-MM-DD]
 
 - refresh: ``collection.case.refresh_cases()`` (from zero on a fresh copy);
 - run1 / run2: ``collection.case.run_collections(date)``, the first and second run of the day
-  (emails are queued in Odoo's mail queue, never sent; letters are queued events, no PDF);
+  (reminder emails and letters are queued events; no email rendered, no PDF);
+- dispatch: ``collection.event._dispatch_emails()``, the cron step after the run that renders the
+  queued reminder emails into Odoo's mail queue (never sent); ``cases`` counts the emails;
 - aging: ``collection.aged.receivable.get_aging()`` over the whole ledger, when the model exists;
 - floor: one plain SQL scan of the open receivable lines, grouped by customer.
 
@@ -56,6 +58,14 @@ def operation(env, measure, run_date):
             return result, result["cases"]
 
         return run, None
+    if measure == "dispatch":
+
+        def dispatch():
+            # the queued reminder emails of the first run, rendered into Odoo's mail queue
+            result = env["collection.event"].sudo().with_context(collection_date=run_date)._dispatch_emails()
+            return result, sum(result.values())
+
+        return dispatch, None
     if measure == "aging":
         if "collection.aged.receivable" not in env:
             return None, "skipped: the model collection.aged.receivable is not installed"
@@ -81,7 +91,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-c", "--conf", required=True)
     parser.add_argument("-d", "--database", required=True)
-    parser.add_argument("--measure", required=True, choices=["refresh", "run1", "run2", "aging", "floor"])
+    parser.add_argument("--measure", required=True, choices=["refresh", "run1", "run2", "dispatch", "aging", "floor"])
     parser.add_argument("--date", help="run date (default today)")
     parser.add_argument("--profile", help="write a cProfile dump of the operation to this file")
     args = parser.parse_args()
