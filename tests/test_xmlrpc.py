@@ -242,6 +242,13 @@ class TestExternalApi(unittest.TestCase):
         self.assertEqual(emails[0]["level_id"][1], "First")
         self.assertEqual(emails[0]["direction"], "outbound")
 
+        # the queued reminder is rendered into the mail queue by the dispatch (or its cron)
+        dispatched = self.call("collection.event", "dispatch_emails")
+        self.assertEqual(set(dispatched), {"queued", "failed", "skipped"})
+        self.assertGreaterEqual(dispatched["queued"], 1, dispatched)
+        email = self.call("collection.event", "read", [emails[0]["id"]], fields=["mail_mail_id"])[0]
+        self.assertTrue(email["mail_mail_id"], "the email event points at its email in the mail queue")
+
         # a second run the same day does not send the level again
         self.call("collection.case", "run_collections", date=str(date.today()), company_ids=[company_id])
         emails_again = self.call(

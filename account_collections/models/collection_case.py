@@ -1,5 +1,6 @@
 import logging
 from collections import defaultdict
+from contextlib import contextmanager
 from datetime import timedelta
 
 from odoo import api, fields, models
@@ -11,6 +12,10 @@ from .bulk_sql import bulk_insert
 _logger = logging.getLogger(__name__)
 
 CLOSED_STAGE_CODES = ("paid", "written_off")
+
+
+# cursor cache key of the event values the engine prepared for a batch of cases
+_EVENT_BASES = "account_collections.event_bases"
 
 
 class CollectionCase(models.Model):
@@ -157,9 +162,13 @@ class CollectionCase(models.Model):
             open_ids[case_id].append(move_id)
             if dunned:
                 dunned_ids[case_id].append(move_id)
-        for case in saved:
-            case.open_invoice_ids = Move.browse(open_ids[case.id])
-            case.dunning_invoice_ids = Move.browse(dunned_ids[case.id])
+        # straight into the cache (what the assignment ends in, without its per-record work)
+        self.env.cache.update(
+            saved, self._fields["open_invoice_ids"], [tuple(open_ids[case_id]) for case_id in saved.ids]
+        )
+        self.env.cache.update(
+            saved, self._fields["dunning_invoice_ids"], [tuple(dunned_ids[case_id]) for case_id in saved.ids]
+        )
 
     def _compute_event_count(self):
         counts = dict(self.env["collection.event"]._read_group([("case_id", "in", self.ids)], ["case_id"], ["__count"]))
@@ -247,19 +256,31 @@ class CollectionCase(models.Model):
 
     def _event_vals(self, name, **values):
         self.ensure_one()
-        vals = {
+        # the engine logs several events per case: it reads the case once (see _event_bases)
+        base = self.env.cr.cache.get(_EVENT_BASES, {}).get(self.id) or self._event_base()
+        return {**base, "name": name, **values}
+
+    def _event_base(self):
+        return {
             "case_id": self.id,
             "partner_id": self.partner_id.id,
             "company_id": self.company_id.id,
             "currency_id": self.currency_id.id,
             "amount_due": self.amount_due,
-            "name": name,
             "channel": "system",
             "state": "sent",
             "level_id": self.level_id.id,
         }
-        vals.update(values)
-        return vals
+
+    @contextmanager
+    def _event_bases(self):
+        """Within the block, events of these cases start from values read once here (the
+        cases must not change their customer, amount or level inside it)."""
+        self.env.cr.cache[_EVENT_BASES] = {case.id: case._event_base() for case in self}
+        try:
+            yield
+        finally:
+            self.env.cr.cache.pop(_EVENT_BASES, None)
 
     def _move_to_stage(self, code, reason=None):
         """Move cases to the stage holding the technical code; logs one event per moved case."""
@@ -399,10 +420,23 @@ class CollectionCase(models.Model):
     def _refresh_batch(self, companies, partner_ids):
         today = self._collection_today()
         rows = self._receivable_balances(companies, partner_ids, today)
-        open_cases = self.search(
-            [("state", "=", "open"), ("company_id", "in", companies.ids), ("partner_id", "in", partner_ids)]
+        # the open cases as plain rows: a refresh compares tens of thousands of them
+        self.env.flush_all()
+        open_rows = self.env.execute_query_dict(
+            SQL(
+                """
+                SELECT c.id, c.partner_id, c.company_id, c.currency_id, c.amount_due, c.amount_overdue,
+                       c.oldest_due_date, c.open_invoice_count, c.policy_id, l.delay_days AS level_delay,
+                       c.next_level_id, c.next_action_date, c.paused_until
+                  FROM collection_case c
+                  LEFT JOIN collection_level l ON l.id = c.level_id
+                 WHERE c.state = 'open' AND c.company_id = ANY(%s) AND c.partner_id = ANY(%s)
+                """,
+                companies.ids,
+                partner_ids,
+            )
         )
-        cases_by_key = {(c.partner_id.id, c.company_id.id, c.currency_id.id): c for c in open_cases}
+        cases_by_key = {(row["partner_id"], row["company_id"], row["currency_id"]): row for row in open_rows}
         policies = self._policies_for(partner_ids, companies)
         currencies = self.env["res.currency"].browse({row["currency_id"] for row in rows})
         currencies.fetch(["rounding", "decimal_places"])
@@ -429,10 +463,11 @@ class CollectionCase(models.Model):
             }
             case = cases_by_key.get(key)
             if case:
-                if self._changed(case, vals):
-                    updates.append((case, vals))
-                if row["linked_case_ids"] != [case.id]:  # else every open invoice already points at it
-                    move_links.append((case.id, row["move_ids"] or []))
+                if any((case[field] if case[field] is not None else False) != value for field, value in vals.items()):
+                    updates.append((self.browse(case["id"]), vals))
+                    case.update(vals)
+                if row["linked_case_ids"] != [case["id"]]:  # else every open invoice already points at it
+                    move_links.append((case["id"], row["move_ids"] or []))
             else:
                 vals.update(partner_id=row["partner_id"], company_id=row["company_id"], currency_id=row["currency_id"])
                 to_create.append((vals, row["move_ids"] or []))
@@ -440,9 +475,20 @@ class CollectionCase(models.Model):
         created = self._create_cases([vals for vals, _moves in to_create])
         move_links += [(case.id, moves) for case, (_vals, moves) in zip(created, to_create, strict=True)]
         self._write_amounts(updates)
-        (open_cases | created)._compute_next_action()
+        # next level and date of the cases that stay open (new cases got theirs when opened);
+        # recomputed each time, so that policy changes and pauses show up here
+        staying = [case for key, case in cases_by_key.items() if key in seen]
+        levels = self._policy_level_delays([case["policy_id"] for case in staying])
+        next_actions = {}
+        for case in staying:
+            next_action = self._next_action_for(
+                levels.get(case["policy_id"], []), case["level_delay"], case["oldest_due_date"], case["paused_until"]
+            )
+            if (case["next_level_id"] or False, case["next_action_date"] or False) != next_action:
+                next_actions[case["id"]] = {"next_level_id": next_action[0], "next_action_date": next_action[1]}
+        self._write_engine_values(next_actions)
         self._link_invoices(move_links)
-        to_close = open_cases.filtered(lambda c: (c.partner_id.id, c.company_id.id, c.currency_id.id) not in seen)
+        to_close = self.browse([case["id"] for key, case in cases_by_key.items() if key not in seen])
         to_close._close(today)
         to_close.filtered(lambda c: (c.partner_id.id, c.company_id.id, c.currency_id.id) not in owing)._thank()
         return {"created": len(created), "updated": len(updates), "closed": len(to_close)}
@@ -475,24 +521,13 @@ class CollectionCase(models.Model):
                     result[(partner.id, company.id)] = policy
         return result
 
-    @api.model
-    def _changed(self, case, vals):
-        for field, value in vals.items():
-            current = case[field]
-            if isinstance(current, models.BaseModel):
-                current = current.id or False
-            if current != value:
-                return True
-        return False
-
     def _create_cases(self, vals_list):
         """Open cases in one INSERT, complete: reference, stage, next action and scores are
         worked out first (a refresh from zero opens tens of thousands)."""
         if not vals_list:
             return self.browse()
         stage = self.env["collection.stage"]._get_by_code("new")
-        policies = self.env["collection.policy"].browse({vals["policy_id"] for vals in vals_list if vals["policy_id"]})
-        levels_by_policy = {policy.id: list(policy.level_ids) for policy in policies}
+        levels_by_policy = self._policy_level_delays([vals["policy_id"] for vals in vals_list])
         partners = self.env["res.partner"].browse({vals["partner_id"] for vals in vals_list})
         partners.fetch(["risk_score"])
         self.env.flush_all()
@@ -521,7 +556,7 @@ class CollectionCase(models.Model):
                     name=f"COL{case_id:06d}",
                     state="open",
                     stage_id=stage.id,
-                    next_level_id=next_level.id if next_level else False,
+                    next_level_id=next_level,
                     next_action_date=next_date,
                     risk_score=risk,
                     priority_score=self._priority_value(
@@ -595,31 +630,34 @@ class CollectionCase(models.Model):
 
     def _next_action_values(self):
         """{case id: {next_level_id, next_action_date}} of the cases where they change."""
-        levels_by_policy = defaultdict(list)
-        for level in self.policy_id.level_ids:
-            levels_by_policy[level.policy_id.id].append(level)
-        self.env.flush_all()
+        levels = self._policy_level_delays(self.policy_id.ids)
         changes = {}
         for case in self:
-            next_level, next_date = self._next_action_for(
-                levels_by_policy.get(case.policy_id.id, []),
+            key = self._next_action_for(
+                levels.get(case.policy_id.id, []),
                 case.level_id.delay_days if case.level_id else None,
                 case.oldest_due_date,
                 case.paused_until,
             )
-            key = (next_level.id if next_level else False, next_date)
             if (case.next_level_id.id or False, case.next_action_date) != key:
                 changes[case.id] = {"next_level_id": key[0], "next_action_date": key[1]}
         return changes
 
     @api.model
+    def _policy_level_delays(self, policy_ids):
+        """{policy id: [(level id, delay days)]} in level order, for next-action computations."""
+        policies = self.env["collection.policy"].browse(set(policy_ids) - {False, None})
+        return {policy.id: [(level.id, level.delay_days) for level in policy.level_ids] for policy in policies}
+
+    @api.model
     def _next_action_for(self, levels, current_delay, oldest_due_date, paused_until):
-        """(next level, its date) after the level of delay ``current_delay`` (None: no level yet)."""
-        next_level = next((lvl for lvl in levels if current_delay is None or lvl.delay_days > current_delay), None)
-        next_date = oldest_due_date + timedelta(days=next_level.delay_days) if next_level and oldest_due_date else False
+        """(next level id, its date) after the level of delay ``current_delay`` (None: no level
+        yet), among ``levels`` [(level id, delay days)]; False where there is none."""
+        next_level = next((level for level in levels if current_delay is None or level[1] > current_delay), None)
+        next_date = oldest_due_date + timedelta(days=next_level[1]) if next_level and oldest_due_date else False
         if paused_until and next_date and next_date < paused_until:
             next_date = paused_until
-        return next_level, next_date
+        return (next_level[0] if next_level else False), next_date
 
     def _close(self, today):
         if not self:

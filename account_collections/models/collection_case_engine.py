@@ -366,21 +366,27 @@ class CollectionCase(models.Model):
         :return: {case: (level, jumped levels)}
         """
         result = {}
+        # each policy's levels read once for the batch: (level, delay, automatic)
+        levels_by_policy = {
+            policy.id: [(level, level.delay_days, level.auto_execute) for level in policy.level_ids]
+            for policy in self.policy_id
+        }
         for case in self:
             current = case.level_id.delay_days if case.level_id else None
+            oldest_due_date = case.oldest_due_date
             due = []
-            for level in case.policy_id.level_ids:
-                if current is not None and level.delay_days <= current:
+            for level, delay, automatic in levels_by_policy.get(case.policy_id.id, []):
+                if current is not None and delay <= current:
                     continue
-                if not level.auto_execute and due:
+                if not automatic and due:
                     break
                 if force and not due:
                     due.append(level)
                     continue
-                if case.oldest_due_date + timedelta(days=level.delay_days) > today:
+                if oldest_due_date + timedelta(days=delay) > today:
                     break
                 due.append(level)
-                if not level.auto_execute:
+                if not automatic:
                     break
             if due:
                 result[case] = (due[-1], due[:-1])
@@ -409,8 +415,11 @@ class CollectionCase(models.Model):
                     )
                 )
         cases = self.browse([case.id for case in levels])
+        reminded = self.env["collection.stage"]._get_by_code("reminded")
         stages = {
-            case.id: stage for case, (level, _jumped) in levels.items() if (stage := case._stage_after_level(level))
+            case.id: stage
+            for case, (level, _jumped) in levels.items()
+            if (stage := case._stage_after_level(level, reminded))
         }
         self.env.cache.update(cases, self._fields["level_id"], [levels[case][0].id for case in cases])
         # one event per case for the level and the stage it moves the case to
@@ -442,12 +451,13 @@ class CollectionCase(models.Model):
             }
         )
         activities = []
-        for level, level_cases in by_level.items():
-            # the whole batch is read together, whichever level a case runs
-            level_cases = level_cases.with_prefetch(self._prefetch_ids)
-            events += level_cases._execute_level(level, today, counts)
-            if level.create_activity:
-                activities.append((level, level_cases))
+        with cases._event_bases():
+            for level, level_cases in by_level.items():
+                # the whole batch is read together, whichever level a case runs
+                level_cases = level_cases.with_prefetch(self._prefetch_ids)
+                events += level_cases._execute_level(level, today, counts)
+                if level.create_activity:
+                    activities.append((level, level_cases))
         cases._schedule_level_activities(activities, today)
         Event._log(events)
 
@@ -465,13 +475,14 @@ class CollectionCase(models.Model):
             events += self._charge_fees_and_interest(level, today)
         return events
 
-    def _stage_after_level(self, level):
+    def _stage_after_level(self, level, reminded):
         """The stage this case moves to when the level runs, or None: the level's stage moves
-        cases still at New or Reminded; a level without one moves New to Reminded."""
+        cases still at New or Reminded; a level without one moves New to ``reminded``."""
         self.ensure_one()
-        stage = level.stage_id or self.env["collection.stage"]._get_by_code("reminded")
+        stage = level.stage_id or reminded
         movable = ("new", "reminded") if level.stage_id else ("new",)
-        if self.stage_id.code in movable and self.stage_id != stage:
+        current = self.stage_id
+        if current.code in movable and current != stage:
             return stage
         return None
 
@@ -697,6 +708,8 @@ class CollectionCase(models.Model):
     def _excluded_invoice_events(self, level):
         """Skip events for the open invoices this level leaves out: excluded or time-barred."""
         self.ensure_one()
+        if len(self.open_invoice_ids) == len(self.dunning_invoice_ids):
+            return []  # every open invoice is dunned: nothing left out
         events = []
         excluded = self.open_invoice_ids - self.dunning_invoice_ids
         blocked = excluded.filtered("collection_blocked")

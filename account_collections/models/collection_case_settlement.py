@@ -70,6 +70,8 @@ class CollectionCase(models.Model):
     def _excluded_invoice_events(self, level):
         """Also say which invoices a level leaves out because a settlement offer stands on them."""
         events = super()._excluded_invoice_events(level)
+        if len(self.open_invoice_ids) == len(self.dunning_invoice_ids):
+            return events
         held = (self.open_invoice_ids - self.dunning_invoice_ids).filtered(
             lambda m: m.collection_hold == "settlement" and not m.collection_blocked
         )

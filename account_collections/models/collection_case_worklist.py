@@ -85,8 +85,32 @@ class CollectionCase(models.Model):
         risk_field, priority_field = self._fields["risk_score"], self._fields["priority_score"]
         self.env.remove_to_compute(risk_field, cases)
         self.env.remove_to_compute(priority_field, cases)
-        risks = {case.id: case.partner_id.risk_score or 0 for case in cases}
-        scores = cases._priority_scores(risks)
+        # plain rows, not records: the daily risk reassessment rescores every case at once
+        self.flush_model(["state", "amount_overdue", "oldest_due_date", "currency_id", "company_id", "partner_id"])
+        self.env["res.partner"].flush_model(["risk_score"])
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT c.id, c.state, c.amount_overdue, c.oldest_due_date, c.currency_id, c.company_id,
+                       COALESCE(p.risk_score, 0)
+                  FROM collection_case c JOIN res_partner p ON p.id = c.partner_id
+                 WHERE c.id = ANY(%s)
+                """,
+                cases.ids,
+            )
+        )
+        Company, Currency = self.env["res.company"], self.env["res.currency"]
+        rates, ids, risks, scores = {}, [], [], []
+        for case_id, state, overdue, oldest_due_date, currency_id, company_id, risk in rows:
+            ids.append(case_id)
+            risks.append(risk)
+            scores.append(
+                self._priority_value(
+                    Company.browse(company_id), Currency.browse(currency_id), overdue, oldest_due_date, risk, rates
+                )
+                if state == "open"
+                else 0.0
+            )
         self.env.execute_query(
             SQL(
                 """
@@ -94,13 +118,14 @@ class CollectionCase(models.Model):
                   FROM unnest(%s::int[], %s::int[], %s::numeric[]) AS v(id, risk, score)
                  WHERE c.id = v.id
                 """,
-                cases.ids,
-                [risks[case_id] for case_id in cases.ids],
-                [scores[case_id] for case_id in cases.ids],
+                ids,
+                risks,
+                scores,
             )
         )
-        self.env.cache.update(cases, risk_field, [risks[case_id] for case_id in cases.ids])
-        self.env.cache.update(cases, priority_field, [scores[case_id] for case_id in cases.ids])
+        records = self.browse(ids)
+        self.env.cache.update(records, risk_field, risks)
+        self.env.cache.update(records, priority_field, scores)
 
     def _write_amounts(self, updates):
         """The refresh writes amounts in SQL: recompute the score of the cases it touched."""
