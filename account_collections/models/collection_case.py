@@ -336,14 +336,11 @@ class CollectionCase(models.Model):
             partner_ids = self._partners_to_refresh(companies)
         totals = {"created": 0, "updated": 0, "closed": 0}
         # the company default policies, read once for every batch
-        Policy = self.env["collection.policy"]
-        self = self.with_context(
-            collection_default_policies=tuple(
-                (policy.company_id.id, policy.id) for policy in Policy.search([("is_default", "=", True)])
-            )
-        )
+        defaults = {
+            policy.company_id.id: policy for policy in self.env["collection.policy"].search([("is_default", "=", True)])
+        }
         for batch in split_every(self._REFRESH_BATCH, sorted(set(partner_ids))):
-            counts = self._refresh_batch(companies, list(batch))
+            counts = self._refresh_batch(companies, list(batch), defaults)
             for key, count in counts.items():
                 totals[key] += count
         return totals
@@ -417,7 +414,7 @@ class CollectionCase(models.Model):
         )
         return self.env.execute_query_dict(query)
 
-    def _refresh_batch(self, companies, partner_ids):
+    def _refresh_batch(self, companies, partner_ids, default_policies):
         today = self._collection_today()
         rows = self._receivable_balances(companies, partner_ids, today)
         # the open cases as plain rows: a refresh compares tens of thousands of them
@@ -437,7 +434,7 @@ class CollectionCase(models.Model):
             )
         )
         cases_by_key = {(row["partner_id"], row["company_id"], row["currency_id"]): row for row in open_rows}
-        policies = self._policies_for(partner_ids, companies)
+        policies = self._policies_for(partner_ids, companies, default_policies)
         currencies = self.env["res.currency"].browse({row["currency_id"] for row in rows})
         currencies.fetch(["rounding", "decimal_places"])
 
@@ -502,14 +499,10 @@ class CollectionCase(models.Model):
         lead_days = policy._pre_due_lead_days() if policy else 0
         return bool(oldest_due_date and lead_days and oldest_due_date <= today + timedelta(days=lead_days))
 
-    def _policies_for(self, partner_ids, companies):
-        """Policy of each (customer, company): the customer's own, else the company default."""
+    def _policies_for(self, partner_ids, companies, defaults):
+        """Policy of each (customer, company): the customer's own, else the company default
+        (``defaults``: {company id: policy})."""
         Policy = self.env["collection.policy"]
-        defaults = self.env.context.get("collection_default_policies")
-        if defaults is None:
-            defaults = {policy.company_id.id: policy for policy in Policy.search([("is_default", "=", True)])}
-        else:
-            defaults = {company_id: Policy.browse(policy_id) for company_id, policy_id in defaults}
         partners = self.env["res.partner"].browse(partner_ids)
         result = {}
         for company in companies:
@@ -623,10 +616,6 @@ class CollectionCase(models.Model):
         )
         self.env["account.move"].browse(move_ids).invalidate_recordset(["collection_case_id"])
         self.invalidate_model(["invoice_ids"])
-
-    def _compute_next_action(self):
-        """Next level of each case and the date it becomes due (no query per case)."""
-        self._write_engine_values(self._next_action_values())
 
     def _next_action_values(self):
         """{case id: {next_level_id, next_action_date}} of the cases where they change."""

@@ -157,8 +157,6 @@ class CollectionEvent(models.Model):
                     move_ids,
                 )
             )
-        # the cases' logs now hold more events than their cache knows
-        self.env["collection.case"].invalidate_model(["event_ids"])
         return self.browse(ids)
 
     def write(self, vals):

@@ -5,6 +5,8 @@ from odoo import api, models, modules
 from odoo.exceptions import AccessError
 from odoo.tools import SQL
 
+from .bulk_sql import bulk_update
+
 _logger = logging.getLogger(__name__)
 
 
@@ -109,27 +111,5 @@ class CollectionEvent(models.Model):
 
     def _write_outcomes(self, outcomes):
         """Record the outcome of many queued events in one UPDATE (the log's one allowed change)."""
-        if not outcomes:
-            return
-        ids, states, mail_ids, message_ids, reasons, codes = (list(column) for column in zip(*outcomes, strict=True))
-        self.env.execute_query(
-            SQL(
-                """
-                UPDATE collection_event e
-                   SET state = v.state, mail_mail_id = v.mail_id, mail_message_id = v.message_id,
-                       reason = COALESCE(v.reason, e.reason), reason_code = COALESCE(v.code, e.reason_code),
-                       write_date = NOW() AT TIME ZONE 'UTC', write_uid = %s
-                  FROM unnest(%s::int[], %s::varchar[], %s::int[], %s::int[], %s::varchar[], %s::varchar[])
-                       AS v(id, state, mail_id, message_id, reason, code)
-                 WHERE e.id = v.id AND e.state = 'queued'
-                """,
-                self.env.uid,
-                ids,
-                states,
-                mail_ids,
-                message_ids,
-                reasons,
-                codes,
-            )
-        )
-        self.browse(ids).invalidate_recordset(["state", "mail_mail_id", "mail_message_id", "reason", "reason_code"])
+        names = ("state", "mail_mail_id", "mail_message_id", "reason", "reason_code")
+        bulk_update(self, {outcome[0]: dict(zip(names, outcome[1:], strict=True)) for outcome in outcomes})

@@ -82,6 +82,19 @@ class TestEngine(CollectionsCommon, MockEmail):
         self.assertEqual(set(emails.mapped("state")), {"queued"})
         self.assertEqual(len(emails.mail_mail_id), 3)
 
+    def test_level_activity_goes_to_the_collector_who_follows_the_case(self):
+        case = self._refresh_at(DUE + timedelta(days=60))
+        case.user_id = self.collector
+        self._run(DUE + timedelta(days=60))
+        activity = case.activity_ids
+        self.assertEqual(
+            (activity.user_id, activity.activity_type_id, activity.date_deadline, activity.res_name),
+            (self.collector, self.activity_call, DUE + timedelta(days=60), case.display_name),
+        )
+        self.assertIn(self.collector.partner_id, case.message_partner_ids, "the collector follows the case")
+        follower = case.message_follower_ids.filtered(lambda f: f.partner_id == self.collector.partner_id)
+        self.assertIn(self.env.ref("mail.mt_comment"), follower.subtype_ids, "with the default subtypes")
+
     def test_email_is_queued_with_open_items_and_pay_link(self):
         self._run(DUE + timedelta(days=10))
         mail = self._events(channel="email").mail_mail_id

@@ -94,6 +94,15 @@ class TestCollectionStage(CollectionsCommon):
         stage.name = "Settled"
         self.assertEqual(self.env["collection.stage"]._get_by_code("paid"), stage)
 
+    def test_stage_found_by_code_after_the_code_moves(self):
+        Stage = self.env["collection.stage"]
+        old = self.env.ref("account_collections.stage_paid")
+        self.assertEqual(Stage._get_by_code("paid"), old)
+        old.code = False
+        self.assertFalse(Stage._get_by_code("paid"), "a stage losing its code is no longer found by it")
+        new = Stage.create({"name": "Settled", "code": "paid"})
+        self.assertEqual(Stage._get_by_code("paid"), new, "the stage now holding the code")
+
     def test_stage_code_is_unique(self):
         with mute_logger("odoo.sql_db"), self.assertRaises(IntegrityError):
             self.env["collection.stage"].create({"name": "Paid again", "code": "paid"})
