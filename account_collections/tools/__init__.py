@@ -1,0 +1,1 @@
+from .access import GROUP_MANAGER, GROUP_USER, check_group
