@@ -1,3 +1,4 @@
+from . import collection_workflow_mixin
 from . import collection_stage
 from . import collection_policy
 from . import collection_level

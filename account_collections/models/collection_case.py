@@ -12,6 +12,8 @@ from .bulk_sql import bulk_insert
 _logger = logging.getLogger(__name__)
 
 CLOSED_STAGE_CODES = ("paid", "written_off")
+# stages cases enter and leave only through their wizards and the engine, never by hand
+WORKFLOW_STAGE_CODES = ("agency", "legal", "paid", "written_off")
 
 
 # cursor cache key of the event values the engine prepared for a batch of cases
@@ -23,9 +25,28 @@ class CollectionCase(models.Model):
 
     _name = "collection.case"
     _description = "Collection Case"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["collection.workflow.mixin", "mail.thread", "mail.activity.mixin"]
     _order = "state, amount_overdue desc, oldest_due_date, id"
     _check_company_auto = True
+
+    # derived from the ledger and the levels by the engine, or set by the legal handover
+    _workflow_fields = {
+        "state": ("refresh_cases", "run_collections"),
+        "closed_date": ("refresh_cases", "run_collections"),
+        "amount_due": ("refresh_cases", "run_collections"),
+        "amount_overdue": ("refresh_cases", "run_collections"),
+        "oldest_due_date": ("refresh_cases", "run_collections"),
+        "open_invoice_count": ("refresh_cases", "run_collections"),
+        "policy_id": ("refresh_cases", "run_collections"),
+        "level_id": ("run_collections", "action_send_next_reminder"),
+        "next_level_id": ("run_collections", "action_send_next_reminder"),
+        "next_action_date": ("run_collections", "action_send_next_reminder"),
+        "last_action_date": ("run_collections", "action_send_next_reminder"),
+        "legal_partner_id": ("action_legal_handover",),
+        "legal_date": ("action_legal_handover",),
+        "legal_note": ("action_legal_handover",),
+        "legal_file_id": ("action_legal_handover",),
+    }
 
     # refresh_cases works on this many customers per SQL pass (and per commit in the cron)
     _REFRESH_BATCH = 5000
@@ -188,10 +209,22 @@ class CollectionCase(models.Model):
         return fields.Date.to_date(self.env.context.get("collection_date")) or fields.Date.context_today(self)
 
     # ------------------------------------------------------------------ user actions
+    @api.model_create_multi
+    def create(self, vals_list):
+        if not self.env.su:
+            for vals in vals_list:
+                stage_id = vals.get("stage_id", self.env.context.get("default_stage_id"))
+                if stage_id:
+                    self.browse()._check_stage_move(self.env["collection.stage"].browse(stage_id))
+        return super().create(vals_list)
+
     def write(self, vals):
-        if "stage_id" in vals and not self.env.context.get("collection_stage_by_code"):
+        # a user's move (the kanban, the status bar); the suite's moves go through _move_to_stage
+        if "stage_id" in vals and not self.env.su:
             stage = self.env["collection.stage"].browse(vals["stage_id"])
-            for case in self.filtered(lambda c: c.stage_id != stage):
+            moving = self.filtered(lambda c: c.stage_id != stage)
+            moving._check_stage_move(stage)
+            for case in moving:
                 self.env["collection.event"].sudo().create(
                     case._event_vals(
                         self.env._("Stage moved from %(old)s to %(new)s", old=case.stage_id.name, new=stage.name)
@@ -207,6 +240,44 @@ class CollectionCase(models.Model):
                 )
                 self.env["collection.event"].sudo().create(case._event_vals(name))
         return super().write(vals)
+
+    def _check_stage_move(self, stage):
+        """Refuse a user's move of the cases into or out of a stage that only a wizard or the
+        engine moves cases into or out of (At Agency, Legal, Paid, Written Off)."""
+        enter = {
+            "agency": self.env._("the Hand Over to Agency wizard"),
+            "legal": self.env._("the Legal Handover wizard"),
+            "paid": self.env._("the collections run, once the invoices are paid"),
+            "written_off": self.env._("the Write Off wizard"),
+        }
+        leave = {
+            "agency": self.env._("Recall on its placement"),
+            "legal": self.env._("Recall on its placement"),
+            "paid": self.env._("the collections run, when the customer owes again"),
+            "written_off": self.env._("Reverse on its write-off"),
+        }
+        if stage.code in WORKFLOW_STAGE_CODES:
+            raise UserError(
+                self.env._(
+                    "Cases cannot be moved to %(stage)s by hand (%(cases)s): they get there through %(how)s.",
+                    stage=stage.name,
+                    cases=", ".join(self.mapped("display_name")) or self.env._("new case"),
+                    how=enter[stage.code],
+                )
+            )
+        leaving = self.filtered(lambda c: c.stage_id.code in WORKFLOW_STAGE_CODES)
+        if leaving:
+            case = leaving[0]
+            raise UserError(
+                self.env._(
+                    "Case %(case)s cannot be moved out of %(old)s to %(stage)s by hand: it leaves %(old)s "
+                    "through %(how)s.",
+                    case=case.display_name,
+                    old=case.stage_id.name,
+                    stage=stage.name,
+                    how=leave[case.stage_id.code],
+                )
+            )
 
     def action_pause(self, until):
         """Pause automatic dunning of the cases until the given date (ISO string or date)."""
@@ -296,7 +367,7 @@ class CollectionCase(models.Model):
                 for case in moving
             ]
         )
-        moving.with_context(collection_stage_by_code=True).write({"stage_id": stage.id})
+        moving._write_workflow({"stage_id": stage.id})
 
     # ------------------------------------------------------------------ refresh
     @api.model
@@ -651,7 +722,7 @@ class CollectionCase(models.Model):
     def _close(self, today):
         if not self:
             return
-        self.write(
+        self._write_workflow(
             {
                 "state": "closed",
                 "closed_date": today,

@@ -554,7 +554,7 @@ class CollectionCase(models.Model):
         if not template or not cases:
             return
         mails = template._collection_queue_mails(cases)
-        self.env["collection.event"].create(
+        self.env["collection.event"].sudo().create(
             [
                 case._event_vals(
                     self.env._("Thank-you email"),

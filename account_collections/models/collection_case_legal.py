@@ -86,12 +86,12 @@ class CollectionCase(models.Model):
         """
         self._check_legal_handover()
         today = self._collection_today()
-        self.write({"legal_partner_id": partner.id, "legal_date": today, "legal_note": note or False})
+        self._write_workflow({"legal_partner_id": partner.id, "legal_date": today, "legal_note": note or False})
         self._move_to_stage("legal", reason=self.env._("Handed over to %s: internal dunning stops", partner.name))
         attachments = self.env["ir.attachment"]
         for case in self:
             attachment = case._attach_legal_file()
-            case.legal_file_id = attachment
+            case._write_workflow({"legal_file_id": attachment.id})
             self.env["collection.event"].sudo().create(
                 case._event_vals(
                     self.env._("Legal file sent to %s", partner.name),

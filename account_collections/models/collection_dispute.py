@@ -32,9 +32,17 @@ class CollectionDispute(models.Model):
 
     _name = "collection.dispute"
     _description = "Collection Dispute"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["collection.workflow.mixin", "mail.thread", "mail.activity.mixin"]
     _order = "create_date desc, id desc"
     _check_company_auto = True
+
+    # set by the actions (and the daily run, for invoices paid meanwhile) only
+    _workflow_fields = {
+        "state": ("action_open", "action_resolve", "action_reject", "action_credit"),
+        "date_open": ("action_open",),
+        "date_closed": ("action_resolve", "action_reject", "action_credit"),
+        "credit_note_id": ("action_credit",),
+    }
 
     name = fields.Char(string="Reference", readonly=True, copy=False, default="/", index="trigram")
     case_id = fields.Many2one(
@@ -208,9 +216,9 @@ class CollectionDispute(models.Model):
                     )
                 )
         today = fields.Date.context_today(self)
-        self.write({"state": "open", "date_open": today})
+        self._write_workflow({"state": "open", "date_open": today})
         self.invoice_id.write({"collection_hold": "dispute"})
-        self.env["collection.event"].create(
+        self.env["collection.event"].sudo().create(
             [
                 dispute.case_id._event_vals(
                     self.env._(
@@ -307,7 +315,7 @@ class CollectionDispute(models.Model):
         for dispute in self:
             dispute._check_amount_within_residual()
         for dispute in self:
-            dispute.credit_note_id = dispute._create_credit_note()
+            dispute._write_workflow({"credit_note_id": dispute._create_credit_note().id})
         self._close("credited")
         return True
 
@@ -400,7 +408,7 @@ class CollectionDispute(models.Model):
         vals = {"state": state, "date_closed": fields.Date.context_today(self)}
         if resolution:
             vals["resolution"] = resolution
-        self.write(vals)
+        self._write_workflow(vals)
         self.invoice_id.filtered(lambda m: m.collection_hold == "dispute").write({"collection_hold": False})
         events = []
         for dispute in self:
@@ -425,7 +433,7 @@ class CollectionDispute(models.Model):
                     note=dispute.resolution,
                 )
             )
-        self.env["collection.event"].create(events)
+        self.env["collection.event"].sudo().create(events)
         self.activity_feedback(["mail.mail_activity_data_todo"], feedback=resolution or None)
         self.case_id._sync_dispute_stage()
 

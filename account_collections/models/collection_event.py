@@ -44,8 +44,10 @@ CALL_OUTCOMES = [
 class CollectionEvent(models.Model):
     """Append-only audit log of every contact attempt and every change of a case.
 
-    Nobody edits or deletes an event. The only change allowed is the system moving a
-    queued contact to its outcome (sent, failed or skipped) once the channel reports it.
+    Only the suite writes it (users read it: their calls go through ``action_log_call``, their
+    notes through the chatter). Nobody edits or deletes an event. The only change allowed is the
+    system moving a queued contact to its outcome (sent, failed or skipped) once the channel
+    reports it.
     """
 
     _name = "collection.event"

@@ -28,9 +28,18 @@ class CollectionPaymentPlan(models.Model):
 
     _name = "collection.payment.plan"
     _description = "Payment Plan"
-    _inherit = ["collection.agreement.mixin", "mail.thread", "mail.activity.mixin"]
+    _inherit = ["collection.agreement.mixin", "collection.workflow.mixin", "mail.thread", "mail.activity.mixin"]
     _order = "id desc"
     _check_company_auto = True
+
+    # set by the actions and the daily run (completed or broken) only
+    _workflow_fields = {
+        "state": ("action_activate", "action_cancel"),
+        "amount_total": ("action_activate",),
+        "amount_residual_at_activation": ("action_activate",),
+        "activation_date": ("action_activate",),
+        "end_date": ("action_cancel",),
+    }
 
     name = fields.Char(string="Reference", readonly=True, copy=False, default="/", index="trigram")
     user_id = fields.Many2one(
@@ -392,7 +401,7 @@ class CollectionPaymentPlan(models.Model):
             plan.id: today + relativedelta(days=plan.company_id.collection_plan_reminder_days) for plan in self
         }
         for plan in self:
-            plan.write(
+            plan._write_workflow(
                 {
                     "state": "active",
                     "activation_date": today,
@@ -402,7 +411,9 @@ class CollectionPaymentPlan(models.Model):
                 }
             )
             # the agreement itself tells the customer about installments due within the reminder lead time
-            plan.line_ids.filtered(lambda ln, p=plan: ln.due_date <= reminder_until[p.id]).reminder_sent = True
+            plan.line_ids.filtered(lambda ln, p=plan: ln.due_date <= reminder_until[p.id])._write_workflow(
+                {"reminder_sent": True}
+            )
         # sudo: the hold is a system flag on the invoices, set for collectors without accounting rights
         self.invoice_ids.sudo().write({"collection_hold": "plan"})
         self.case_id._move_to_stage("plan")
@@ -453,7 +464,7 @@ class CollectionPaymentPlan(models.Model):
                 )
         today = self.env["collection.case"]._collection_today()
         active = self.filtered(lambda p: p.state == "active")
-        self.write({"state": "cancelled", "end_date": today})
+        self._write_workflow({"state": "cancelled", "end_date": today})
         active._release_invoices()
         self.env["collection.event"].sudo().create(
             [
@@ -492,7 +503,7 @@ class CollectionPaymentPlan(models.Model):
                     writes[(paid, state)].append(line.id)
         Line = self.env["collection.payment.plan.line"]
         for (paid, state), line_ids in writes.items():
-            Line.browse(line_ids).write({"amount_paid": paid, "state": state})
+            Line.browse(line_ids)._write_workflow({"amount_paid": paid, "state": state})
 
     @api.model
     def _check_active_plans(self, companies, today):
@@ -522,7 +533,7 @@ class CollectionPaymentPlan(models.Model):
     def _complete(self, today):
         if not self:
             return
-        self.write({"state": "completed", "end_date": today})
+        self._write_workflow({"state": "completed", "end_date": today})
         self._release_invoices()
         self.env["collection.event"].sudo().create(
             [
@@ -541,10 +552,10 @@ class CollectionPaymentPlan(models.Model):
     def _break(self, today):
         if not self:
             return
-        self.write({"state": "broken", "end_date": today})
+        self._write_workflow({"state": "broken", "end_date": today})
         self._release_invoices()
         late = self.line_ids.filtered(lambda ln: ln.state != "paid" and ln.due_date < today)
-        late.write({"state": "late"})
+        late._write_workflow({"state": "late"})
         self.env["collection.event"].sudo().create(
             [
                 plan.case_id._event_vals(
@@ -625,7 +636,7 @@ class CollectionPaymentPlan(models.Model):
                 )
             )
         handled = lines.filtered(lambda ln: ln.plan_id.case_id not in deferred)
-        handled.write({"reminder_sent": True})
+        handled._write_workflow({"reminder_sent": True})
         if deferred:
             events += lines.plan_id.case_id._dedup_skips(
                 [

@@ -8,8 +8,16 @@ class CollectionPaymentPlanLine(models.Model):
 
     _name = "collection.payment.plan.line"
     _description = "Payment Plan Installment"
+    _inherit = ["collection.workflow.mixin"]
     _order = "plan_id, due_date, sequence, id"
     _check_company_auto = True
+
+    # what was paid on the installment, set by the daily run from the invoices' payments
+    _workflow_fields = {
+        "state": ("run_collections",),
+        "amount_paid": ("run_collections",),
+        "reminder_sent": ("run_collections",),
+    }
 
     plan_id = fields.Many2one("collection.payment.plan", required=True, ondelete="cascade", index=True)
     sequence = fields.Integer(default=10)

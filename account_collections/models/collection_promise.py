@@ -28,12 +28,19 @@ class CollectionPromise(models.Model):
 
     _name = "collection.promise"
     _description = "Promise to Pay"
-    _inherit = ["collection.agreement.mixin", "mail.thread", "mail.activity.mixin"]
+    _inherit = ["collection.agreement.mixin", "collection.workflow.mixin", "mail.thread", "mail.activity.mixin"]
     _order = "promised_date desc, id desc"
     _check_company_auto = True
 
     # the terms of the promise: fixed once confirmed
     _LOCKED_FIELDS = frozenset({"case_id", "invoice_ids", "amount", "promised_date", "grace_days"})
+    # set by the actions and the daily run (kept or broken) only
+    _workflow_fields = {
+        "state": ("action_confirm", "action_cancel"),
+        "confirm_date": ("action_confirm",),
+        "amount_residual_at_confirm": ("action_confirm",),
+        "close_date": ("action_cancel",),
+    }
 
     invoice_ids = fields.Many2many(
         "account.move",
@@ -268,13 +275,13 @@ class CollectionPromise(models.Model):
             promise._validate()
         today = self.case_id._collection_today()
         for promise in self:
-            promise.write(
+            promise._write_workflow(
                 {"state": "open", "confirm_date": today, "amount_residual_at_confirm": promise.amount_residual}
             )
         # an invoice already held by a plan or a dispute keeps that hold
         self.invoice_ids.filtered(lambda m: not m.collection_hold).write({"collection_hold": "promise"})
         self.case_id.filtered(lambda c: c.state == "open")._move_to_stage("promised")
-        self.env["collection.event"].create(
+        self.env["collection.event"].sudo().create(
             [
                 promise.case_id._event_vals(
                     self.env._(
@@ -316,7 +323,7 @@ class CollectionPromise(models.Model):
         vals = {"state": "cancelled", "close_date": self.case_id._collection_today()}
         if reason:
             vals["cancel_reason"] = reason
-        self.write(vals)
+        self._write_workflow(vals)
         opened._release(
             "cancelled",
             {promise: self.env._("Promise cancelled: %(reason)s", reason=promise.cancel_reason) for promise in opened},
@@ -333,8 +340,8 @@ class CollectionPromise(models.Model):
         promises.invoice_ids.fetch(["amount_residual"])
         kept = promises.filtered(lambda p: p._is_kept())
         broken = (promises - kept).filtered(lambda p: p.deadline_date < today)
-        kept.write({"state": "kept", "close_date": today})
-        broken.write({"state": "broken", "close_date": today})
+        kept._write_workflow({"state": "kept", "close_date": today})
+        broken._write_workflow({"state": "broken", "close_date": today})
         kept._release(
             "kept",
             {
@@ -383,7 +390,7 @@ class CollectionPromise(models.Model):
         still_held = self.search([("state", "=", "open"), ("invoice_ids", "in", self.invoice_ids.ids)]).invoice_ids
         released = self.invoice_ids.filtered(lambda m: m.collection_hold == "promise") - still_held
         released.write({"collection_hold": False})
-        self.env["collection.event"].create(
+        self.env["collection.event"].sudo().create(
             [
                 promise.case_id._event_vals(
                     names[promise],

@@ -32,12 +32,28 @@ class CollectionSettlement(models.Model):
 
     _name = "collection.settlement"
     _description = "Settlement Offer"
-    _inherit = ["collection.agreement.mixin", "portal.mixin", "mail.thread", "mail.activity.mixin"]
+    _inherit = [
+        "collection.agreement.mixin",
+        "collection.workflow.mixin",
+        "portal.mixin",
+        "mail.thread",
+        "mail.activity.mixin",
+    ]
     _order = "id desc"
     _check_company_auto = True
 
     # the terms of the offer: fixed once offered
     _LOCKED_FIELDS = frozenset({"case_id", "invoice_ids", "amount_settled", "discount_percentage", "deadline"})
+    # set by the actions (within the discount cap) and the daily run only
+    _workflow_fields = {
+        "state": ("action_offer", "action_accept", "action_cancel"),
+        "amount_due": ("action_offer",),
+        "offer_date": ("action_offer",),
+        "accept_date": ("action_accept",),
+        "accepted_on_portal": ("action_accept",),
+        "close_date": ("action_cancel",),
+        "write_off_id": ("run_collections",),
+    }
 
     name = fields.Char(string="Reference", readonly=True, copy=False, default="/", index="trigram")
     invoice_ids = fields.Many2many(
@@ -380,11 +396,11 @@ class CollectionSettlement(models.Model):
             # the amount due is what the invoices owe now, the percentage follows
             residual = settlement.currency_id.round(sum(settlement.invoice_ids.mapped("amount_residual")))
             if float_compare(residual, settlement.amount_due, precision_rounding=settlement.currency_id.rounding):
-                settlement.amount_due = residual
+                settlement._write_workflow({"amount_due": residual})
         for settlement in self:
             settlement._validate_offer(today)
         for settlement in self:
-            settlement.write({"state": "offered", "offer_date": today})
+            settlement._write_workflow({"state": "offered", "offer_date": today})
             settlement._portal_ensure_token()
         # sudo: the hold is a system flag on the invoices, set for collectors without accounting rights;
         # an invoice under dispute keeps that hold
@@ -445,7 +461,7 @@ class CollectionSettlement(models.Model):
                     date=late[0].deadline,
                 )
             )
-        self.write({"state": "accepted", "accept_date": today, "accepted_on_portal": bool(on_portal)})
+        self._write_workflow({"state": "accepted", "accept_date": today, "accepted_on_portal": bool(on_portal)})
         self.env["collection.event"].sudo().create(
             [
                 settlement.case_id._event_vals(
@@ -489,7 +505,7 @@ class CollectionSettlement(models.Model):
         vals = {"state": "cancelled", "close_date": self.env["collection.case"]._collection_today()}
         if reason:
             vals["cancel_reason"] = reason
-        self.write(vals)
+        self._write_workflow(vals)
         live._release(
             {
                 settlement: self.env._(
@@ -555,7 +571,7 @@ class CollectionSettlement(models.Model):
         if failed:
             self.env["collection.event"].sudo().create(failed)
         if lapsed:
-            lapsed.write({"state": "lapsed", "close_date": today})
+            lapsed._write_workflow({"state": "lapsed", "close_date": today})
             lapsed._release(
                 {
                     settlement: self.env._(
@@ -598,7 +614,7 @@ class CollectionSettlement(models.Model):
                 }
             )
             write_off.action_post()
-        self.write({"state": "paid", "close_date": today, "write_off_id": write_off.id or False})
+        self._write_workflow({"state": "paid", "close_date": today, "write_off_id": write_off.id or False})
         self._release(
             {
                 self: self.env._(

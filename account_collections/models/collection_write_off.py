@@ -39,9 +39,20 @@ class CollectionWriteOff(models.Model):
 
     _name = "collection.write.off"
     _description = "Bad Debt Write-off"
-    _inherit = ["mail.thread"]
+    _inherit = ["collection.workflow.mixin", "mail.thread"]
     _order = "date desc, id desc"
     _check_company_auto = True
+
+    # set by posting (within the write-off limit) and reversing only
+    _workflow_fields = {
+        "state": ("action_post", "action_reverse"),
+        "move_id": ("action_post",),
+        "move_ids": ("action_post",),
+        "user_id": ("action_post",),
+        "previous_stage_id": ("action_post",),
+        "reversal_move_ids": ("action_reverse",),
+        "reversal_date": ("action_reverse",),
+    }
 
     name = fields.Char(string="Reference", readonly=True, copy=False, default="/", index="trigram")
     case_id = fields.Many2one(
@@ -390,7 +401,7 @@ class CollectionWriteOff(models.Model):
             else:
                 moves, pairs = write_off._post_entry(Move, allocation)
             self.env["account.move.line"].with_context(collection_no_refresh=True)._reconcile_plan(pairs)
-            write_off.write(
+            write_off._write_workflow(
                 {
                     "move_id": moves[:1].id,
                     "move_ids": [Command.set(moves.ids)],
@@ -625,7 +636,7 @@ class CollectionWriteOff(models.Model):
                 ],
                 cancel=True,
             )
-            write_off.write(
+            write_off._write_workflow(
                 {"state": "reversed", "reversal_move_ids": [Command.set(reversals.ids)], "reversal_date": today}
             )
         self._refresh_cases()
@@ -658,10 +669,8 @@ class CollectionWriteOff(models.Model):
         stage = self.previous_stage_id
         if not stage or stage.code in ("paid", "written_off"):
             stage = self.env["collection.stage"]._get_by_code("reminded" if case.level_id else "new")
-        # sudo: reopening mirrors the ledger, like the refresh that would otherwise open a new case
-        case.sudo().with_context(collection_stage_by_code=True).write(
-            {"state": "open", "closed_date": False, "stage_id": stage.id}
-        )
+        # reopening mirrors the ledger, like the refresh that would otherwise open a new case
+        case._write_workflow({"state": "open", "closed_date": False, "stage_id": stage.id})
         self.env["collection.event"].sudo().create(
             case._event_vals(self.env._("Case reopened: write-off %s reversed", self.name))
         )

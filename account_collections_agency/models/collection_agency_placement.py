@@ -34,9 +34,12 @@ class CollectionAgencyPlacement(models.Model):
 
     _name = "collection.agency.placement"
     _description = "Collection Agency Placement"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["collection.workflow.mixin", "mail.thread", "mail.activity.mixin"]
     _order = "date desc, id desc"
     _check_company_auto = True
+
+    # set by the actions and the agency's status imports only
+    _workflow_fields = {"state": ("action_send", "action_acknowledge", "action_close", "import_file")}
 
     name = fields.Char(
         string="Reference",
@@ -57,6 +60,7 @@ class CollectionAgencyPlacement(models.Model):
         [("draft", "Draft"), ("sent", "Sent"), ("acknowledged", "Acknowledged"), ("closed", "Closed")],
         default="draft",
         required=True,
+        readonly=True,
         tracking=True,
         index=True,
         copy=False,
@@ -455,7 +459,7 @@ class CollectionAgencyPlacement(models.Model):
                 ),
                 mail_mail_id=mail_id,
             )
-        self.filtered(lambda p: p.state == "draft").write({"state": "sent"})
+        self.filtered(lambda p: p.state == "draft")._write_workflow({"state": "sent"})
         return True
 
     # ------------------------------------------------------------------ actions
@@ -468,7 +472,7 @@ class CollectionAgencyPlacement(models.Model):
                     names=", ".join(wrong.mapped("name")),
                 )
             )
-        self.write({"state": "acknowledged"})
+        self._write_workflow({"state": "acknowledged"})
         return True
 
     def action_close(self):
@@ -489,7 +493,7 @@ class CollectionAgencyPlacement(models.Model):
                         invoices=", ".join(active.invoice_id.mapped("name")),
                     )
                 )
-        self.write({"state": "closed"})
+        self._write_workflow({"state": "closed"})
         return True
 
     def action_recall(self):

@@ -531,7 +531,7 @@ class CollectionAgencyPlacement(models.Model):
             }
             if change["note"]:
                 vals["agency_note"] = change["note"]
-            pline.write(vals)
+            pline._write_workflow(vals)
             import_lines.append(
                 {
                     "import_id": file_import.id,
@@ -575,7 +575,7 @@ class CollectionAgencyPlacement(models.Model):
             else:
                 state = placement.state
             if state != placement.state:
-                placement.state = state
+                placement._write_workflow({"state": state})
 
     def _import_log_events(self, changes, attachment):
         by_case = defaultdict(list)

@@ -22,8 +22,18 @@ class CollectionAgencyPlacementLine(models.Model):
 
     _name = "collection.agency.placement.line"
     _description = "Collection Agency Placement Line"
+    _inherit = ["collection.workflow.mixin"]
     _order = "placement_id desc, id"
     _rec_name = "invoice_id"
+
+    # what the agency reports back (status imports) and the recall: never typed in
+    _workflow_fields = {
+        "status": ("import_file", "action_recall"),
+        "status_date": ("import_file", "action_recall"),
+        "amount_recovered": ("import_file",),
+        "commission": ("import_file",),
+        "recall_reason": ("action_recall",),
+    }
 
     placement_id = fields.Many2one(
         "collection.agency.placement", required=True, ondelete="cascade", index=True, readonly=True
@@ -130,7 +140,7 @@ class CollectionAgencyPlacementLine(models.Model):
         if not self:
             raise UserError(self.env._("There is no open placed invoice to recall."))
         today = fields.Date.context_today(self)
-        self.write({"status": "recalled", "recall_reason": reason, "status_date": today})
+        self._write_workflow({"status": "recalled", "recall_reason": reason, "status_date": today})
         cases = self.case_id
         still_placed = self.search([("case_id", "in", cases.ids), ("is_open", "=", True)]).case_id
         returning = (cases - still_placed).filtered(lambda c: c.state == "open" and c.stage_code in ("agency", "legal"))

@@ -30,7 +30,7 @@ class CollectionCase(models.Model):
     def write(self, vals):
         """A placed case stays at its agency until recalled: moving it by hand would dun it again
         behind the agency's back."""
-        if "stage_id" in vals and not self.env.context.get("collection_stage_by_code"):
+        if "stage_id" in vals and not self.env.su:
             stage = self.env["collection.stage"].browse(vals["stage_id"])
             placed = self.filtered(lambda c: c.stage_id != stage and c.placed_agency_id)
             if placed:
@@ -56,7 +56,7 @@ class CollectionCase(models.Model):
         )
         lines = lines.filtered(lambda line: line.invoice_id.currency_id.is_zero(line.invoice_id.amount_residual))
         if lines:
-            lines.write(
+            lines._write_workflow(
                 {
                     "status": "paid",
                     "status_date": today,
