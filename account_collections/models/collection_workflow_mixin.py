@@ -74,7 +74,7 @@ class CollectionWorkflowMixin(models.AbstractModel):
         raise AccessError(
             self.env._(
                 "%(model)s %(records)s: %(fields)s cannot be set by create or write, the workflow sets it. "
-                "Use %(actions)s (the buttons of its form) instead.",
+                "Use %(actions)s instead.",
                 model=self._description,
                 records=", ".join(self.mapped("display_name")) if self and not creating else self.env._("(new)"),
                 fields=", ".join(f"{self._fields[name].string} ({name})" for name in names),

@@ -36,7 +36,8 @@ class AgencyImportCommon(CollectionsCommon):
     @classmethod
     def _placement(cls, agency, invoices, state="sent", **vals):
         cases = cls.env["collection.case"].search([("invoice_ids", "in", invoices.ids)])
-        return cls.env["collection.agency.placement"].create(
+        # sudo: a placement already in that state, as its actions would have left it
+        placement = cls.env["collection.agency.placement"].sudo().create(
             {
                 "agency_id": agency.id,
                 "state": state,
@@ -53,6 +54,7 @@ class AgencyImportCommon(CollectionsCommon):
                 **vals,
             }
         )
+        return placement.sudo(False)
 
     @staticmethod
     def _csv(rows, header=None, encoding="utf-8"):

@@ -99,7 +99,7 @@ class TestSmsEngine(CollectionsCommon, SMSCase):
         with freeze_time(f"{DUE + timedelta(days=9)} 10:00:00"):
             self.env["collection.case"].refresh_cases()
             case = self._case(partner)
-            self.env["collection.event"].create(case._event_vals("Reminder", channel="email", state="sent"))
+            self.env["collection.event"].sudo().create(case._event_vals("Reminder", channel="email", state="sent"))
         counts = self._run()
         self.assertEqual((counts["queued"], counts["skipped"]), (0, 1))
         self.assertIn("Weekly contact cap", case.event_ids.filtered(lambda e: e.state == "skipped").reason)
