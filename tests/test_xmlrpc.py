@@ -317,10 +317,11 @@ class TestExternalApi(unittest.TestCase):
             "create",
             {
                 "agency_id": agency_id,
-                "state": "sent",
                 "line_ids": [(0, 0, {"invoice_id": invoice_id, "case_id": case_id, "amount_placed": 800.0})],
             },
         )
+        # its state is the workflow's: the placement is sent to the agency, not written "sent"
+        self.call("collection.agency.placement", "action_send", [placement_id])
         line_fields = ["status", "amount_recovered", "commission"]
         placement = self.call("collection.agency.placement", "read", [placement_id], ["line_ids"])[0]
 

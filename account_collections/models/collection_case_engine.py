@@ -259,7 +259,7 @@ class CollectionCase(models.Model):
             )
             counts["skipped"] += 1
             if retry_date and retry_date != case.next_action_date:
-                case.next_action_date = retry_date
+                case._write_workflow({"next_action_date": retry_date})
         todo = cases - self.browse([case.id for case in deferred])
         if deferred:
             self.env["collection.event"]._log(self._dedup_skips(events, today))

@@ -114,7 +114,8 @@ class CollectionCase(models.Model):
             )
         selection = dict(self.env["collection.event"]._fields["outcome"]._description_selection(self.env))
         # sudo: the log is append-only, users log their calls through this method only
-        event = self.env["collection.event"].sudo().create(
+        Event = self.env["collection.event"].sudo()
+        event = Event.create(
             self._event_vals(
                 self.env._("Call: %(outcome)s", outcome=selection[outcome]),
                 channel="call",

@@ -85,7 +85,9 @@ class CollectionDispute(models.Model):
         tracking=True,
         help="Part of the invoice the customer contests (the whole amount due by default).",
     )
-    state = fields.Selection(DISPUTE_STATES, required=True, default="draft", readonly=True, tracking=True, index=True)
+    state = fields.Selection(
+        DISPUTE_STATES, required=True, default="draft", readonly=True, copy=False, tracking=True, index=True
+    )
     resolution = fields.Text(tracking=True, help="How the dispute was settled: required to close it.")
     credit_note_id = fields.Many2one("account.move", string="Credit Note", readonly=True, copy=False)
     user_id = fields.Many2one(

@@ -75,7 +75,9 @@ class CollectionPromise(models.Model):
         index=True,
         help="Promised date plus the grace days: the promise breaks the day after, unless kept.",
     )
-    state = fields.Selection(PROMISE_STATES, default="draft", required=True, readonly=True, tracking=True, index=True)
+    state = fields.Selection(
+        PROMISE_STATES, default="draft", required=True, readonly=True, copy=False, tracking=True, index=True
+    )
     confirm_date = fields.Date(string="Confirmed On", readonly=True, copy=False)
     close_date = fields.Date(string="Closed On", readonly=True, copy=False)
     note = fields.Text()

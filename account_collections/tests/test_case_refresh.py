@@ -232,9 +232,8 @@ class TestCaseSecurity(CollectionsCommon):
         self.assertEqual(event.name, "Case opened")
 
     def test_system_records_the_outcome_of_a_queued_contact_once(self):
-        event = self.env["collection.event"].sudo().create(
-            self.case._event_vals("First reminder", channel="email", state="queued")
-        )
+        vals = self.case._event_vals("First reminder", channel="email", state="queued")
+        event = self.env["collection.event"].sudo().create(vals)
         event.sudo().write({"state": "failed", "reason": "Bounced"})
         self.assertEqual((event.state, event.reason), ("failed", "Bounced"))
         with self.assertRaisesRegex(UserError, "append-only"):

@@ -48,7 +48,8 @@ class TestEffectiveness(CollectionsCommon):
     @classmethod
     def _contact(cls, partner, invoices, channel, state, day, level):
         case = cls.env["collection.case"].search([("partner_id", "=", partner.id), ("state", "=", "open")])
-        return cls.env["collection.event"].create(
+        Event = cls.env["collection.event"].sudo()  # the log is the suite's to write
+        return Event.create(
             case._event_vals(
                 f"{channel} {state}",
                 channel=channel,
@@ -136,7 +137,7 @@ class TestEffectiveness(CollectionsCommon):
             )
             promise.action_confirm()
             if outcome != "open":
-                promise.write({"state": outcome, "close_date": self.today})
+                promise.sudo().write({"state": outcome, "close_date": self.today})  # as the daily run would
         self.env.flush_all()
         Report = self.env["collection.agreement.report"]
         domain = [("partner_id", "=", hotel.id)]

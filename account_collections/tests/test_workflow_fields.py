@@ -40,8 +40,9 @@ class TestWorkflowFields(WorkflowCommon):
     def test_collector_cannot_create_an_accepted_settlement(self):
         """The attack: an accepted offer of nothing, that the next run would write off in full."""
         Settlement = self.as_collector["collection.settlement"]
+        refused = r"\((state|accepted_on_portal|accept_date)\).*action_accept"
         for vals in ({"state": "accepted"}, {"accepted_on_portal": True}, {"accept_date": str(self.today)}):
-            with self.subTest(vals=vals), self.assertRaisesRegex(AccessError, r"\((state|accepted_on_portal|accept_date)\).*action_accept"):
+            with self.subTest(vals=vals), self.assertRaisesRegex(AccessError, refused):
                 Settlement.create({"case_id": self.case.id, "amount_settled": 0.0, **vals})
         with self.assertRaisesRegex(AccessError, r"State \(state\)"):
             Settlement.with_context(default_state="accepted").create({"case_id": self.case.id, "amount_settled": 0.0})
@@ -87,6 +88,8 @@ class TestWorkflowFields(WorkflowCommon):
         promise.action_confirm()
         self.assertEqual(promise.state, "open")
         self.assertEqual(self.case.stage_code, "promised")
+        promise.action_cancel("Wrong date")
+        self.assertEqual(promise.copy().state, "draft", "a duplicate starts as a draft")
 
     # ------------------------------------------------------------------ payment plan
     def test_collector_cannot_set_plan_and_installment_states(self):
@@ -124,7 +127,8 @@ class TestWorkflowFields(WorkflowCommon):
         with self.assertRaisesRegex(AccessError, r"State \(state\).*action_post"):
             WriteOff.create({**vals, "state": "posted"})
         write_off = WriteOff.create(vals)
-        for field_vals in ({"state": "posted"}, {"previous_stage_id": self.env.ref("account_collections.stage_new").id}):
+        new_stage = self.env.ref("account_collections.stage_new")
+        for field_vals in ({"state": "posted"}, {"previous_stage_id": new_stage.id}):
             with self.subTest(vals=field_vals), self.assertRaises(AccessError):
                 write_off.write(field_vals)
         with self.assertRaisesRegex(UserError, "above the"):

@@ -51,8 +51,8 @@ class CollectionAgencyPlacementLine(models.Model):
         "res.currency", compute="_compute_currency_id", store=True, precompute=True, readonly=True
     )
     amount_placed = fields.Monetary(readonly=True, help="Open amount of the invoice when it was handed over.")
-    amount_recovered = fields.Monetary(help="What the agency collected on this invoice so far.")
-    commission = fields.Monetary(help="What the agency keeps from the recovered amount.")
+    amount_recovered = fields.Monetary(readonly=True, help="What the agency collected on this invoice so far.")
+    commission = fields.Monetary(readonly=True, help="What the agency keeps from the recovered amount.")
     amount_placed_company = fields.Monetary(
         string="Placed (Company Currency)",
         currency_field="company_currency_id",
@@ -71,8 +71,10 @@ class CollectionAgencyPlacementLine(models.Model):
         compute="_compute_company_amounts",
         store=True,
     )
-    status = fields.Selection(LINE_STATUSES, default="placed", required=True, index=True)
-    status_date = fields.Date(help="When the agency last changed the status (for paid lines: the recovery date).")
+    status = fields.Selection(LINE_STATUSES, default="placed", required=True, readonly=True, index=True)
+    status_date = fields.Date(
+        readonly=True, help="When the agency last changed the status (for paid lines: the recovery date)."
+    )
     is_open = fields.Boolean(
         string="Open",
         compute="_compute_is_open",

@@ -37,7 +37,8 @@ class AgencyImportCommon(CollectionsCommon):
     def _placement(cls, agency, invoices, state="sent", **vals):
         cases = cls.env["collection.case"].search([("invoice_ids", "in", invoices.ids)])
         # sudo: a placement already in that state, as its actions would have left it
-        placement = cls.env["collection.agency.placement"].sudo().create(
+        Placement = cls.env["collection.agency.placement"].sudo()
+        placement = Placement.create(
             {
                 "agency_id": agency.id,
                 "state": state,
