@@ -2,6 +2,8 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL, create_index
 
+from odoo.addons.account_collections.tools import GROUP_USER, check_group
+
 # (code, label, first day overdue, last day overdue); None = open-ended. "current" is not yet due
 # (due on or after the as-of date): day 0 is current, day 1 is the first day past due.
 AGING_BUCKETS = (
@@ -234,6 +236,7 @@ class CollectionAgedReceivable(models.Model):
             "line_count"}]}``; amounts in each company's currency (the overall ``buckets`` add them up
             as they are, meaningful when the companies share a currency)
         """
+        check_group(self.env, GROUP_USER, self.env._("read the aged receivables"))
         try:
             date = fields.Date.to_date(date) if date else fields.Date.context_today(self)
         except ValueError as error:

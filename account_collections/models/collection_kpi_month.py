@@ -4,6 +4,8 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL, date_utils
 
+from odoo.addons.account_collections.tools import GROUP_USER, check_group
+
 
 class CollectionKpiMonth(models.Model):
     """Days sales outstanding and collection effectiveness per company and month, in company currency.
@@ -174,6 +176,7 @@ class CollectionKpiMonth(models.Model):
             "period_end", "days", "receivable_opening", "receivable_closing", "receivable_current",
             "credit_sales", "collected", "dso", "cei"}`` ordered by company and month
         """
+        check_group(self.env, GROUP_USER, self.env._("read the collection KPIs"))
         if not isinstance(months, int) or not 1 <= months <= 120:
             raise UserError(self.env._("Collection KPIs: months must be a whole number from 1 to 120, not %s.", months))
         try:

@@ -14,6 +14,8 @@ from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import float_compare, float_is_zero, format_amount
 
+from odoo.addons.account_collections.tools import GROUP_USER, check_group
+
 from .collection_agency_placement_line import LINE_STATUSES
 
 # columns of the status and remittance file an agency sends back, in this order
@@ -46,6 +48,7 @@ class CollectionAgencyPlacement(models.Model):
             placement.import_count = len(placement.import_ids)
 
     def action_import_status(self):
+        check_group(self.env, GROUP_USER, self.env._("import an agency status file"))
         self.ensure_one()
         return {
             "type": "ir.actions.act_window",
@@ -57,6 +60,7 @@ class CollectionAgencyPlacement(models.Model):
         }
 
     def action_view_imports(self):
+        check_group(self.env, GROUP_USER, self.env._("view the imports of a placement"))
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "account_collections_agency.action_collection_agency_import"
@@ -74,6 +78,7 @@ class CollectionAgencyPlacement(models.Model):
         per-line report and nothing is applied. Importing a file (or a line) already imported applies
         nothing. Returns ``{"applied": n, "errors": []}``.
         """
+        check_group(self.env, GROUP_USER, self.env._("import an agency status file"))
         self.ensure_one()
         self.check_access("write")
         raw = self._import_decode(data, filename)
