@@ -5,7 +5,7 @@ from odoo.exceptions import ValidationError
 from odoo.osv import expression
 from odoo.tools import SQL
 
-from odoo.addons.account_collections.tools import GROUP_USER, check_group, collection_today
+from ..tools import GROUP_USER, check_group, collection_today
 
 
 class AccountMove(models.Model):

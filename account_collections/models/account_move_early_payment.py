@@ -1,6 +1,6 @@
 from odoo import api, fields, models
 
-from odoo.addons.account_collections.tools import collection_today
+from ..tools import collection_today
 
 
 class AccountMove(models.Model):

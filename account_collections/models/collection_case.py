@@ -7,8 +7,13 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL, float_is_zero, split_every
 
-from odoo.addons.account_collections.tools import GROUP_USER, check_companies, check_group, collection_today
-
+from ..tools import (
+    GROUP_USER,
+    check_companies,
+    check_date,
+    check_group,
+    collection_today,
+)
 from .bulk_sql import bulk_insert
 
 _logger = logging.getLogger(__name__)
@@ -213,10 +218,7 @@ class CollectionCase(models.Model):
     def action_pause(self, until):
         """Pause automatic dunning of the cases until the given date (ISO string or date)."""
         check_group(self.env, GROUP_USER, self.env._("pause the dunning of a case"))
-        try:
-            until_date = fields.Date.to_date(until) if until else False
-        except (TypeError, ValueError):
-            until_date = False
+        until_date = check_date(self.env, until, self.env._("Pause until"))
         if not until_date or until_date <= self._collection_today():
             raise UserError(
                 self.env._(

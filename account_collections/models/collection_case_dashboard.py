@@ -1,8 +1,7 @@
 from odoo import api, fields, models
 from odoo.tools import SQL
 
-from odoo.addons.account_collections.tools import GROUP_USER, check_group
-
+from ..tools import GROUP_USER, check_group
 from .collection_aged_receivable import AGING_BUCKETS
 
 TOP_OVERDUE_LIMIT = 10

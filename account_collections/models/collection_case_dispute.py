@@ -1,7 +1,7 @@
 from odoo import fields, models
 from odoo.exceptions import UserError
 
-from odoo.addons.account_collections.tools import GROUP_USER, check_group
+from ..tools import GROUP_USER, check_group
 
 # stages a dispute may move a case out of, to the disputed stage
 DISPUTABLE_STAGE_CODES = ("new", "reminded")

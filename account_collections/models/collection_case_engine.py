@@ -8,8 +8,7 @@ from odoo import Command, api, fields, models, modules
 from odoo.exceptions import UserError
 from odoo.tools import SQL, split_every
 
-from odoo.addons.account_collections.tools import GROUP_MANAGER, GROUP_USER, check_group
-
+from ..tools import GROUP_MANAGER, GROUP_USER, check_date, check_group
 from .bulk_sql import bulk_update
 
 _logger = logging.getLogger(__name__)
@@ -159,12 +158,7 @@ class CollectionCase(models.Model):
         )
 
     def _parse_run_date(self, date):
-        if not date:
-            return fields.Date.context_today(self)
-        try:
-            return fields.Date.to_date(date)
-        except (TypeError, ValueError) as error:
-            raise UserError(self.env._("The run date %(date)r is not an ISO date (YYYY-MM-DD).", date=date)) from error
+        return check_date(self.env, date, self.env._("The run date")) or fields.Date.context_today(self)
 
     def _batch_size(self):
         value = self.env["ir.config_parameter"].sudo().get_param("account_collections.batch_size", "1000")

@@ -1,7 +1,7 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
-from odoo.addons.account_collections.tools import GROUP_USER, check_group
+from ..tools import GROUP_USER, check_group
 
 
 class CollectionCase(models.Model):

@@ -1,8 +1,7 @@
 from odoo import Command, fields, models
 from odoo.exceptions import UserError
 
-from odoo.addons.account_collections.tools import GROUP_USER, check_group
-
+from ..tools import GROUP_USER, check_group
 from .collection_event import CALL_OUTCOMES
 
 
@@ -81,7 +80,7 @@ class CollectionCase(models.Model):
     def _log_call(self, outcome, note=None, direction="outbound", follow_up_date=None):
         self.ensure_one()
         outcomes = dict(CALL_OUTCOMES)
-        if outcome not in outcomes:
+        if not isinstance(outcome, str) or outcome not in outcomes:
             raise UserError(
                 self.env._(
                     "Cannot log a call on %(case)s: %(outcome)r is not a call outcome. Use one of: %(valid)s.",
@@ -90,7 +89,7 @@ class CollectionCase(models.Model):
                     valid=", ".join(outcomes),
                 )
             )
-        if direction not in ("outbound", "inbound"):
+        if not isinstance(direction, str) or direction not in ("outbound", "inbound"):
             raise UserError(
                 self.env._(
                     "Cannot log a call on %(case)s: direction must be outbound or inbound, not %(direction)r.",
@@ -98,6 +97,8 @@ class CollectionCase(models.Model):
                     direction=direction,
                 )
             )
+        if note and not isinstance(note, str):
+            raise UserError(self.env._("Cannot log a call on %(case)s: the note must be text.", case=self.display_name))
         today = self._collection_today()
         try:
             follow_up = fields.Date.to_date(follow_up_date) if follow_up_date else False

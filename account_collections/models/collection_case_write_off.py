@@ -1,6 +1,6 @@
 from odoo import Command, api, fields, models
 
-from odoo.addons.account_collections.tools import GROUP_USER, check_group
+from ..tools import GROUP_USER, check_group
 
 
 class CollectionCase(models.Model):

@@ -3,7 +3,7 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tools import float_compare, float_is_zero
 from odoo.tools.misc import format_amount
 
-from odoo.addons.account_collections.tools import GROUP_USER, check_group
+from ..tools import GROUP_USER, check_group
 
 DISPUTE_REASONS = [
     ("pricing", "Pricing"),

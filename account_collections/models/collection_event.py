@@ -4,8 +4,7 @@ from odoo.tools import SQL
 from odoo.tools.pdf import merge_pdf
 from odoo.tools.sql import create_index, drop_index, make_index_name
 
-from odoo.addons.account_collections.tools import GROUP_USER, check_group
-
+from ..tools import GROUP_USER, check_group
 from .bulk_sql import bulk_insert
 
 CHANNELS = [

@@ -4,8 +4,7 @@ from collections import defaultdict
 from odoo import api, models, modules
 from odoo.tools import SQL
 
-from odoo.addons.account_collections.tools import GROUP_MANAGER, check_group
-
+from ..tools import GROUP_MANAGER, check_group
 from .bulk_sql import bulk_update
 
 _logger = logging.getLogger(__name__)

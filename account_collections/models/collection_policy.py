@@ -1,7 +1,7 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
-from odoo.addons.account_collections.tools import GROUP_MANAGER, check_group
+from ..tools import GROUP_MANAGER, check_group
 
 
 class CollectionPolicy(models.Model):

@@ -4,7 +4,7 @@ from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import float_compare, float_is_zero
 
-from odoo.addons.account_collections.tools import GROUP_USER, check_group
+from ..tools import GROUP_USER, check_group
 
 WRITE_OFF_REASONS = [
     ("uncollectible", "Uncollectible"),

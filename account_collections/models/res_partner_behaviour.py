@@ -3,7 +3,7 @@ from collections import defaultdict
 from odoo import api, fields, models
 from odoo.tools import SQL, split_every
 
-from odoo.addons.account_collections.tools import GROUP_USER, check_group
+from ..tools import GROUP_USER, check_group
 
 # Risk score weights (points out of 100) and the value at which each term is full.
 RISK_LATE_POINTS = 40  # average days late of paid invoices...

@@ -4,7 +4,7 @@ from datetime import timedelta
 from odoo import api, fields, models
 from odoo.tools import SQL
 
-from odoo.addons.account_collections.tools import check_group
+from ..tools import check_group
 
 # upper bound (days overdue, inclusive) of each aging bucket; the last bucket is open-ended
 AGING_LIMITS = (0, 30, 60, 90, 120)

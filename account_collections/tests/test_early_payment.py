@@ -91,7 +91,9 @@ class TestEarlyPayment(EarlyPaymentCommon, MockEmail):
         self.assertEqual(last_day.collection_epd_date, date(2026, 3, 12), "the discount date itself still counts")
         after = self.invoice_epd.with_context(collection_date=fields.Date.to_date("2026-03-13"))
         self.assertFalse(after.collection_epd_date, "no discount once its date has passed")
-        self.assertFalse(self.invoice_net.with_context(collection_date=fields.Date.to_date("2026-03-06")).collection_epd_date)
+        self.assertFalse(
+            self.invoice_net.with_context(collection_date=fields.Date.to_date("2026-03-06")).collection_epd_date
+        )
 
     def test_pre_due_reminder_states_discounted_amount_and_last_date(self):
         counts = self._run(date(2026, 3, 7))  # 25 days before the due date of 1 April

@@ -255,7 +255,7 @@ class TestEngine(CollectionsCommon, MockEmail):
         self.assertEqual(len(emails), 2, "each level sent exactly once")
 
     def test_run_date_must_be_iso(self):
-        with self.assertRaisesRegex(UserError, "not an ISO date"):
+        with self.assertRaisesRegex(UserError, "not a date"):
             self.env["collection.case"].run_collections(date="next monday")
 
     def test_only_managers_run_the_engine_by_button(self):

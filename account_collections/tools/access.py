@@ -50,13 +50,17 @@ def check_companies(env, company_ids, what, default=None):
         company_ids = [company_ids]
     if not isinstance(company_ids, list | tuple) or not all(type(cid) is int for cid in company_ids):
         raise UserError(
-            env._("%(what)s: company_ids must be a list of company ids, got %(value)r.", what=what, value=company_ids)
+            env._(
+                "company_ids must be a list of company ids to %(what)s, got %(value)s.",
+                what=what,
+                value=repr(company_ids)[:100],
+            )
         )
     companies = Company.browse(company_ids).exists()
     if len(companies) != len(set(company_ids)):
         missing = sorted(set(company_ids) - set(companies.ids))
         raise UserError(
-            env._("%(what)s: unknown company ids %(ids)s; pass ids of existing companies.", what=what, ids=missing)
+            env._("Unknown company ids %(ids)s: pass ids of existing companies to %(what)s.", ids=missing, what=what)
         )
     foreign = companies - env.user.company_ids
     if foreign and not env.su:

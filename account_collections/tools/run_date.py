@@ -10,6 +10,7 @@ moves "today" for the suite: the due levels, the 30-day limit of a promise, an o
 from datetime import date
 
 from odoo import fields
+from odoo.exceptions import UserError
 
 
 def collection_today(records):
@@ -21,3 +22,33 @@ def collection_today(records):
     if type(value) is date:  # noqa: E721  # a datetime (XML-RPC) is a caller's value: not a run date
         return value
     return fields.Date.context_today(records)
+
+
+# dates a caller may pass: far enough for any simulation, near enough that the day arithmetic
+# of the engine and the reports (years back, months ahead) stays within Python's calendar
+FIRST_DATE, LAST_DATE = date(1900, 1, 1), date(2999, 12, 31)
+
+
+def check_date(env, value, what):
+    """The date ``value`` (ISO string or date) a caller passed, else a ``UserError`` saying why.
+
+    :param what: the parameter and method, for the message (e.g. "Aged receivables")
+    :return: a ``date``, or ``None`` when ``value`` is empty
+    """
+    if not value:
+        return None
+    try:
+        day = fields.Date.to_date(value)
+    except (TypeError, ValueError):
+        day = None
+    if day is None or not FIRST_DATE <= day <= LAST_DATE:
+        raise UserError(
+            env._(
+                "%(what)s: %(value)s is not a date in ISO form (YYYY-MM-DD) from %(first)s to %(last)s.",
+                what=what,
+                value=repr(value)[:60],
+                first=FIRST_DATE,
+                last=LAST_DATE,
+            )
+        )
+    return day

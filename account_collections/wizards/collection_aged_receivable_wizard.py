@@ -6,9 +6,8 @@ import xlsxwriter
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
-from odoo.addons.account_collections.tools import GROUP_USER, check_group
-
 from ..models.collection_aged_receivable import AGING_BUCKETS
+from ..tools import GROUP_USER, check_group
 
 
 class CollectionAgedReceivableWizard(models.TransientModel):

@@ -1,9 +1,8 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
-from odoo.addons.account_collections.tools import GROUP_USER, check_group
-
 from ..models.collection_event import CALL_OUTCOMES
+from ..tools import GROUP_USER, check_group
 
 
 class CollectionLogCall(models.TransientModel):

@@ -2,9 +2,8 @@ from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import float_compare
 
-from odoo.addons.account_collections.tools import GROUP_USER, check_group
-
 from ..models.collection_write_off import OPEN_PAYMENT_STATES, WRITE_OFF_MODES, WRITE_OFF_REASONS
+from ..tools import GROUP_USER, check_group
 
 
 class CollectionWriteOffWizard(models.TransientModel):

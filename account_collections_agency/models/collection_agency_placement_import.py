@@ -113,11 +113,15 @@ class CollectionAgencyPlacement(models.Model):
         return {"line": line, "column": column or "", "value": "" if value is None else str(value), "message": message}
 
     def _import_decode(self, data, filename):
-        if not filename or "." not in filename or filename.rsplit(".", 1)[1].lower() not in IMPORT_FORMATS:
+        if (
+            not isinstance(filename, str)
+            or "." not in filename
+            or filename.rsplit(".", 1)[1].lower() not in IMPORT_FORMATS
+        ):
             raise UserError(
                 self.env._(
                     "Cannot import %(file)s on placement %(placement)s: send the status file as .csv, .json or .xlsx.",
-                    file=filename or self.env._("(no name)"),
+                    file=(filename if isinstance(filename, str) else "")[:200] or self.env._("(no name)"),
                     placement=self.name,
                 )
             )
@@ -125,7 +129,7 @@ class CollectionAgencyPlacement(models.Model):
             if isinstance(data, str):
                 data = data.encode()
             return base64.b64decode(data, validate=True)
-        except (binascii.Error, ValueError) as error:
+        except (binascii.Error, TypeError, ValueError) as error:
             raise UserError(
                 self.env._("Cannot read %(file)s: the content is not base64-encoded.", file=filename)
             ) from error
