@@ -62,7 +62,7 @@ class TestTwoWorkers(TransactionCase):
 
     def _worker(self, cr):
         env = api.Environment(cr, SUPERUSER_ID, {})
-        return env["collection.case"].with_context(collection_date=str(self.today))
+        return env["collection.case"].with_context(collection_date=self.today)
 
     def _events_per_level(self, cr, case_ids):
         """(case, level, channel, summary) -> number of events, for the level events of ``case_ids``."""

@@ -5,6 +5,8 @@ from odoo.exceptions import ValidationError
 from odoo.osv import expression
 from odoo.tools import SQL
 
+from ..tools import GROUP_USER, check_group, collection_today
+
 
 class AccountMove(models.Model):
     _inherit = "account.move"
@@ -92,7 +94,7 @@ class AccountMove(models.Model):
     @api.depends("invoice_date_due", "company_id.collection_limitation_years")
     @api.depends_context("collection_date")
     def _compute_time_barred(self):
-        today = fields.Date.to_date(self.env.context.get("collection_date")) or fields.Date.context_today(self)
+        today = collection_today(self)
         for move in self:
             years = move.company_id.collection_limitation_years
             move.time_barred = bool(
@@ -102,7 +104,7 @@ class AccountMove(models.Model):
     def _search_time_barred(self, operator, value):
         if operator not in ("=", "!="):
             raise NotImplementedError(self.env._("Search on time-barred only supports = and !=."))
-        today = fields.Date.to_date(self.env.context.get("collection_date")) or fields.Date.context_today(self)
+        today = collection_today(self)
         companies = self.env["res.company"].sudo().search([("collection_limitation_years", ">", 0)])
         barred = expression.OR(
             [
@@ -148,6 +150,7 @@ class AccountMove(models.Model):
         return res
 
     def action_open_collection_case(self):
+        check_group(self.env, GROUP_USER, self.env._("open the collection case of an invoice"))
         self.ensure_one()
         return {
             "type": "ir.actions.act_window",

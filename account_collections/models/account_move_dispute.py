@@ -1,6 +1,8 @@
 from odoo import fields, models
 from odoo.exceptions import UserError
 
+from ..tools import GROUP_USER, check_group
+
 
 class AccountMove(models.Model):
     """Disputes raised on a customer invoice."""
@@ -29,6 +31,7 @@ class AccountMove(models.Model):
 
     def action_new_collection_dispute(self):
         """Invoice form button: a new dispute on this invoice, in its customer's open case."""
+        check_group(self.env, GROUP_USER, self.env._("record a dispute on an invoice"))
         self.ensure_one()
         case = self.collection_case_id.filtered(lambda c: c.state == "open")
         if (
@@ -60,6 +63,7 @@ class AccountMove(models.Model):
         }
 
     def action_view_collection_disputes(self):
+        check_group(self.env, GROUP_USER, self.env._("view the disputes of an invoice"))
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id("account_collections.action_collection_dispute")
         action.update(domain=[("invoice_id", "=", self.id)], context={"create": False})

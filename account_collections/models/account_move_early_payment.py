@@ -1,5 +1,7 @@
 from odoo import api, fields, models
 
+from ..tools import collection_today
+
 
 class AccountMove(models.Model):
     """Early-payment discount of an invoice, as the reminders and the portal state it."""
@@ -30,7 +32,7 @@ class AccountMove(models.Model):
     def _compute_collection_epd(self):
         """Read the discount from the payment term line, the way the invoice portal page does
         (``_get_installments_data``): nothing is recomputed from the percentage here."""
-        today = fields.Date.to_date(self.env.context.get("collection_date")) or fields.Date.context_today(self)
+        today = collection_today(self)
         for move in self:
             move.collection_epd_date = False
             move.collection_epd_amount = 0.0

@@ -1,6 +1,7 @@
 from odoo import api, fields, models
-from odoo.exceptions import UserError
 from odoo.tools import SQL, create_index
+
+from ..tools import GROUP_USER, check_companies, check_date, check_group
 
 # (code, label, first day overdue, last day overdue); None = open-ended. "current" is not yet due
 # (due on or after the as-of date): day 0 is current, day 1 is the first day past due.
@@ -208,20 +209,8 @@ class CollectionAgedReceivable(models.Model):
 
     @api.model
     def _check_aging_companies(self, company_ids):
-        if not company_ids:
-            return self.env.companies
-        companies = self.env["res.company"].browse(company_ids).exists()
-        allowed = self.env.user.company_ids
-        if len(companies) != len(set(company_ids)) or companies - allowed:
-            raise UserError(
-                self.env._(
-                    "Aged receivables: companies %(ids)s are unknown or not allowed for %(user)s; "
-                    "pass ids of your own companies.",
-                    ids=company_ids,
-                    user=self.env.user.name,
-                )
-            )
-        return companies
+        """The companies of a report: those passed if they are the caller's, else the current ones."""
+        return check_companies(self.env, company_ids, self.env._("read the aged receivables")).with_env(self.env)
 
     @api.model
     def get_aging(self, date=None, company_ids=None):
@@ -234,10 +223,8 @@ class CollectionAgedReceivable(models.Model):
             "line_count"}]}``; amounts in each company's currency (the overall ``buckets`` add them up
             as they are, meaningful when the companies share a currency)
         """
-        try:
-            date = fields.Date.to_date(date) if date else fields.Date.context_today(self)
-        except ValueError as error:
-            raise UserError(self.env._("Aged receivables: %(date)s is not a date (YYYY-MM-DD).", date=date)) from error
+        check_group(self.env, GROUP_USER, self.env._("read the aged receivables"))
+        date = check_date(self.env, date, self.env._("Aged receivables")) or fields.Date.context_today(self)
         companies = self._check_aging_companies(company_ids)
         # one query over the ledger: check the ORM rights it bypasses
         self.env["account.move.line"].check_access("read")

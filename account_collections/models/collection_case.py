@@ -7,6 +7,13 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL, float_is_zero, split_every
 
+from ..tools import (
+    GROUP_USER,
+    check_companies,
+    check_date,
+    check_group,
+    collection_today,
+)
 from .bulk_sql import bulk_insert
 
 _logger = logging.getLogger(__name__)
@@ -206,7 +213,7 @@ class CollectionCase(models.Model):
         return stages.search([])  # pylint: disable=no-search-all  # a handful of pipeline columns
 
     def _collection_today(self):
-        return fields.Date.to_date(self.env.context.get("collection_date")) or fields.Date.context_today(self)
+        return collection_today(self)
 
     # ------------------------------------------------------------------ user actions
     @api.model_create_multi
@@ -281,11 +288,12 @@ class CollectionCase(models.Model):
 
     def action_pause(self, until):
         """Pause automatic dunning of the cases until the given date (ISO string or date)."""
-        until_date = fields.Date.to_date(until) if until else False
+        check_group(self.env, GROUP_USER, self.env._("pause the dunning of a case"))
+        until_date = check_date(self.env, until, self.env._("Pause until"))
         if not until_date or until_date <= self._collection_today():
             raise UserError(
                 self.env._(
-                    "Cannot pause %(cases)s: give a date after today to pause until.",
+                    "Cannot pause %(cases)s: give a date after today (YYYY-MM-DD) to pause until.",
                     cases=", ".join(self.mapped("display_name")),
                 )
             )
@@ -296,12 +304,14 @@ class CollectionCase(models.Model):
         return True
 
     def action_resume(self):
+        check_group(self.env, GROUP_USER, self.env._("resume the dunning of a case"))
         paused = self.filtered("paused_until")
         paused.write({"paused_until": False})
         self.env["collection.event"].sudo().create([case._event_vals(self.env._("Dunning resumed")) for case in paused])
         return True
 
     def action_view_invoices(self):
+        check_group(self.env, GROUP_USER, self.env._("view the invoices of a case"))
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id("account.action_move_out_invoice_type")
         action.update(
@@ -312,14 +322,17 @@ class CollectionCase(models.Model):
 
     def action_print_statement(self):
         """Customer statement of the case's customer (open items, aging, recent payments)."""
+        check_group(self.env, GROUP_USER, self.env._("print a customer statement"))
         return self.env.ref("account_collections.action_report_customer_statement").report_action(self.partner_id)
 
     def action_send_statement(self):
         """Open the email composer with the customer statement attached."""
+        check_group(self.env, GROUP_USER, self.env._("send a customer statement"))
         self.ensure_one()
         return self.partner_id.action_send_collection_statement()
 
     def action_view_events(self):
+        check_group(self.env, GROUP_USER, self.env._("view the log of a case"))
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id("account_collections.action_collection_event")
         action.update(domain=[("case_id", "=", self.id)], context={"search_default_group_by_date": False})
@@ -374,25 +387,21 @@ class CollectionCase(models.Model):
     def refresh_cases(self, company_ids=None):
         """Create, update and close cases from open receivables.
 
-        :param company_ids: restrict to these companies (default: all companies)
+        Collections Users, on their own companies.
+
+        :param company_ids: restrict to these companies of the caller (default: the caller's current
+            companies; every company for the superuser)
         :return: ``{"created": n, "updated": n, "closed": n}``
         """
-        companies = self._check_companies(company_ids)
-        return self._refresh(companies)
+        what = self.env._("refresh the collection cases")
+        check_group(self.env, GROUP_USER, what)
+        return self._refresh(self._check_companies(company_ids, what))
 
-    def _check_companies(self, company_ids):
-        Company = self.env["res.company"].sudo()
-        if not company_ids:
-            return Company.search([])  # pylint: disable=no-search-all  # every company, as documented
-        if isinstance(company_ids, int):
-            company_ids = [company_ids]
-        if not isinstance(company_ids, list | tuple) or not all(isinstance(cid, int) for cid in company_ids):
-            raise UserError(self.env._("company_ids must be a list of company ids, got %r.", company_ids))
-        companies = Company.browse(company_ids).exists()
-        if len(companies) != len(set(company_ids)):
-            missing = sorted(set(company_ids) - set(companies.ids))
-            raise UserError(self.env._("Unknown company ids: %s. Pass ids of existing companies.", missing))
-        return companies
+    def _check_companies(self, company_ids, what=None):
+        """The companies of a run: those passed if they are the caller's, by default the caller's
+        current ones (every company for the superuser: the cron)."""
+        every = self.env["res.company"].sudo().search([]) if self.env.su else None  # pylint: disable=no-search-all
+        return check_companies(self.env, company_ids, what or self.env._("run the collections"), default=every)
 
     def _refresh(self, companies, partner_ids=None):
         """Refresh cases of the companies, batch by batch of customers.

@@ -1,6 +1,7 @@
 from odoo import api, fields, models
 from odoo.tools import SQL
 
+from ..tools import GROUP_USER, check_group
 from .collection_aged_receivable import AGING_BUCKETS
 
 TOP_OVERDUE_LIMIT = 10
@@ -20,6 +21,7 @@ class CollectionCase(models.Model):
             "receivables", "credit_sales"}], "top_overdue": [{"partner_id", "partner", "amount_overdue",
             "days_overdue", "case_id"}]}``
         """
+        check_group(self.env, GROUP_USER, self.env._("read the collections dashboard"))
         today = fields.Date.context_today(self)
         companies = self.env.companies
         currency = self.env.company.currency_id

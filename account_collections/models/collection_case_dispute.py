@@ -1,6 +1,8 @@
 from odoo import fields, models
 from odoo.exceptions import UserError
 
+from ..tools import GROUP_USER, check_group
+
 # stages a dispute may move a case out of, to the disputed stage
 DISPUTABLE_STAGE_CODES = ("new", "reminded")
 
@@ -24,6 +26,7 @@ class CollectionCase(models.Model):
 
     def action_new_dispute(self):
         """Case form button: a new dispute on this case (on its only dunned invoice, if one)."""
+        check_group(self.env, GROUP_USER, self.env._("record a dispute"))
         self.ensure_one()
         if self.state != "open":
             raise UserError(
@@ -45,6 +48,7 @@ class CollectionCase(models.Model):
         }
 
     def action_view_disputes(self):
+        check_group(self.env, GROUP_USER, self.env._("view the disputes of a case"))
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id("account_collections.action_collection_dispute")
         action.update(

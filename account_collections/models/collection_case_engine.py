@@ -8,6 +8,7 @@ from odoo import Command, api, fields, models, modules
 from odoo.exceptions import UserError
 from odoo.tools import SQL, split_every
 
+from ..tools import GROUP_MANAGER, GROUP_USER, check_date, check_group
 from .bulk_sql import bulk_update
 
 _logger = logging.getLogger(__name__)
@@ -43,10 +44,14 @@ class CollectionCase(models.Model):
     def run_collections(self, date=None, company_ids=None):
         """Refresh the cases, then execute every due level.
 
+        Collections Managers only (the cron runs ``_cron_run_collections`` as superuser).
+
         :param date: ISO date of the run (default today), to simulate another day
-        :param company_ids: restrict to these companies (default: all)
+        :param company_ids: restrict to these companies of the caller (default: the caller's current
+            companies; every company for the superuser)
         :return: ``{"cases": n, "sent": n, "queued": n, "skipped": n, "failed": n}``
         """
+        check_group(self.env, GROUP_MANAGER, self.env._("run the collections engine"))
         return self._run_collections(date=date, company_ids=company_ids)
 
     @api.model
@@ -55,8 +60,7 @@ class CollectionCase(models.Model):
 
     def action_run_collections(self):
         """Manager button: run the engine now, for the current companies."""
-        if not self.env.user.has_group("account_collections.group_collection_manager"):
-            raise UserError(self.env._("Only Collections Managers can run the collections engine."))
+        check_group(self.env, GROUP_MANAGER, self.env._("run the collections engine"))
         counts = self._run_collections(company_ids=self.env.companies.ids)
         return self._notification(
             self.env._("Collections run"),
@@ -69,6 +73,7 @@ class CollectionCase(models.Model):
 
     def action_send_next_reminder(self):
         """Collector button: execute the next level of these cases now, whatever its date."""
+        check_group(self.env, GROUP_USER, self.env._("send the next reminder of a case"))
         today = self._collection_today()
         cases = self.filtered(lambda c: c.state == "open" and c.next_level_id)
         if not cases:
@@ -108,9 +113,10 @@ class CollectionCase(models.Model):
     @api.model
     def _run_collections(self, date=None, company_ids=None, commit=False):
         today = self._parse_run_date(date)
-        companies = self._check_companies(company_ids)
-        # sudo: the engine acts for the company on data derived from the ledger.
-        engine = self.sudo().with_context(collection_date=fields.Date.to_string(today))
+        companies = self._check_companies(company_ids, self.env._("run the collections engine"))
+        # sudo: the engine acts for the company on data derived from the ledger; the run date
+        # travels down as a date object (see tools/run_date.py)
+        engine = self.sudo().with_context(collection_date=today)
         engine._refresh(companies)
         engine._check_agreements(companies, today)
         engine._log_paused(companies, today)
@@ -152,12 +158,7 @@ class CollectionCase(models.Model):
         )
 
     def _parse_run_date(self, date):
-        if not date:
-            return fields.Date.context_today(self)
-        try:
-            return fields.Date.to_date(date)
-        except (TypeError, ValueError) as error:
-            raise UserError(self.env._("The run date %(date)r is not an ISO date (YYYY-MM-DD).", date=date)) from error
+        return check_date(self.env, date, self.env._("The run date")) or fields.Date.context_today(self)
 
     def _batch_size(self):
         value = self.env["ir.config_parameter"].sudo().get_param("account_collections.batch_size", "1000")

@@ -1,6 +1,8 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
+from ..tools import GROUP_USER, check_group
+
 
 class CollectionCase(models.Model):
     """Handover of a case to a lawyer or a court: the legal stage, the legal file and the costs.
@@ -43,6 +45,7 @@ class CollectionCase(models.Model):
     # ------------------------------------------------------------------ actions
     def action_legal_handover(self):
         """Case form button: hand the case over to a lawyer or a court (wizard)."""
+        check_group(self.env, GROUP_USER, self.env._("hand a case over to legal"))
         self.ensure_one()
         self._check_legal_handover()
         action = self.env["ir.actions.act_window"]._for_xml_id("account_collections.action_collection_legal_handover")
@@ -50,6 +53,7 @@ class CollectionCase(models.Model):
         return action
 
     def action_print_legal_file(self):
+        check_group(self.env, GROUP_USER, self.env._("print the legal file of a case"))
         self.ensure_one()
         return self.env.ref("account_collections.action_report_collection_legal_file").report_action(self)
 

@@ -1,5 +1,7 @@
 from odoo import Command, api, fields, models
 
+from ..tools import GROUP_USER, check_group
+
 
 class CollectionCase(models.Model):
     """Payment plans on collection cases."""
@@ -24,6 +26,7 @@ class CollectionCase(models.Model):
 
     def action_new_payment_plan(self):
         """Open a new payment plan for the case, with the invoices being dunned."""
+        check_group(self.env, GROUP_USER, self.env._("propose a payment plan"))
         self.ensure_one()
         return {
             "type": "ir.actions.act_window",
@@ -42,6 +45,7 @@ class CollectionCase(models.Model):
         }
 
     def action_view_payment_plans(self):
+        check_group(self.env, GROUP_USER, self.env._("view the payment plans of a case"))
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id("account_collections.action_collection_payment_plan")
         action.update(

@@ -1,6 +1,7 @@
 from odoo import Command, fields, models
 from odoo.exceptions import UserError
 
+from ..tools import GROUP_USER, check_group
 from .collection_event import CALL_OUTCOMES
 
 
@@ -23,6 +24,7 @@ class CollectionCase(models.Model):
 
     # ------------------------------------------------------------------ promises
     def action_view_promises(self):
+        check_group(self.env, GROUP_USER, self.env._("view the promises of a case"))
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id("account_collections.action_collection_promise")
         action.update(domain=[("case_id", "=", self.id)], context={"default_case_id": self.id})
@@ -30,6 +32,7 @@ class CollectionCase(models.Model):
 
     def action_new_promise(self):
         """Case form button: a draft promise on what the case dunns, for its full amount."""
+        check_group(self.env, GROUP_USER, self.env._("record a promise to pay"))
         self.ensure_one()
         if self.state != "open":
             raise UserError(self.env._("Case %(case)s is closed: there is nothing to promise.", case=self.display_name))
@@ -71,12 +74,13 @@ class CollectionCase(models.Model):
         :param follow_up_date: ISO date of a follow-up activity for the collector (optional)
         :return: id of the ``collection.event`` logged
         """
+        check_group(self.env, GROUP_USER, self.env._("log a call"))
         return self._log_call(outcome, note=note, direction=direction, follow_up_date=follow_up_date).id
 
     def _log_call(self, outcome, note=None, direction="outbound", follow_up_date=None):
         self.ensure_one()
         outcomes = dict(CALL_OUTCOMES)
-        if outcome not in outcomes:
+        if not isinstance(outcome, str) or outcome not in outcomes:
             raise UserError(
                 self.env._(
                     "Cannot log a call on %(case)s: %(outcome)r is not a call outcome. Use one of: %(valid)s.",
@@ -85,7 +89,7 @@ class CollectionCase(models.Model):
                     valid=", ".join(outcomes),
                 )
             )
-        if direction not in ("outbound", "inbound"):
+        if not isinstance(direction, str) or direction not in ("outbound", "inbound"):
             raise UserError(
                 self.env._(
                     "Cannot log a call on %(case)s: direction must be outbound or inbound, not %(direction)r.",
@@ -93,6 +97,8 @@ class CollectionCase(models.Model):
                     direction=direction,
                 )
             )
+        if note and not isinstance(note, str):
+            raise UserError(self.env._("Cannot log a call on %(case)s: the note must be text.", case=self.display_name))
         today = self._collection_today()
         try:
             follow_up = fields.Date.to_date(follow_up_date) if follow_up_date else False

@@ -1,6 +1,8 @@
 from odoo import Command, fields, models
 from odoo.exceptions import UserError
 
+from ..tools import GROUP_USER, check_group
+
 
 class CollectionCase(models.Model):
     """Settlement offers on a case: accept less, in full and final payment, by a deadline."""
@@ -27,6 +29,7 @@ class CollectionCase(models.Model):
 
     def action_new_settlement(self):
         """Case form button: a draft settlement offer on the case's open invoices."""
+        check_group(self.env, GROUP_USER, self.env._("offer a settlement"))
         self.ensure_one()
         if self.state != "open":
             raise UserError(
@@ -56,6 +59,7 @@ class CollectionCase(models.Model):
         }
 
     def action_view_settlements(self):
+        check_group(self.env, GROUP_USER, self.env._("view the settlements of a case"))
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id("account_collections.action_collection_settlement")
         action.update(domain=[("case_id", "=", self.id)], context={"default_case_id": self.id})

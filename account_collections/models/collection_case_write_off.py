@@ -1,5 +1,7 @@
 from odoo import Command, api, fields, models
 
+from ..tools import GROUP_USER, check_group
+
 
 class CollectionCase(models.Model):
     """Bad-debt write-offs of a case."""
@@ -25,6 +27,7 @@ class CollectionCase(models.Model):
 
     def action_write_off(self):
         """Case form button: write off the case's open invoices (wizard)."""
+        check_group(self.env, GROUP_USER, self.env._("write off a case"))
         self.ensure_one()
         invoices = self.open_invoice_ids.filtered(lambda m: m.move_type == "out_invoice")
         action = self.env["ir.actions.act_window"]._for_xml_id("account_collections.action_collection_write_off_wizard")
@@ -35,6 +38,7 @@ class CollectionCase(models.Model):
         return action
 
     def action_view_write_offs(self):
+        check_group(self.env, GROUP_USER, self.env._("view the write-offs of a case"))
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id("account_collections.action_collection_write_off")
         action.update(domain=[("case_id", "=", self.id)], context={"create": False})

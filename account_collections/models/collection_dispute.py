@@ -3,6 +3,8 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tools import float_compare, float_is_zero
 from odoo.tools.misc import format_amount
 
+from ..tools import GROUP_USER, check_group
+
 DISPUTE_REASONS = [
     ("pricing", "Pricing"),
     ("quality", "Quality"),
@@ -202,6 +204,7 @@ class CollectionDispute(models.Model):
     # ------------------------------------------------------------------ opening
     def action_open(self):
         """Open the disputes: dunning stops on the disputed invoices (only those)."""
+        check_group(self.env, GROUP_USER, self.env._("open a dispute"))
         for dispute in self:
             dispute._check_can_open()
         others = self.search([("state", "=", "open"), ("invoice_id", "in", self.invoice_id.ids)])
@@ -301,18 +304,21 @@ class CollectionDispute(models.Model):
     # ------------------------------------------------------------------ settling
     def action_resolve(self):
         """Settle in the customer's favour without a credit note (e.g. explained); dunning resumes."""
+        check_group(self.env, GROUP_USER, self.env._("settle a dispute"))
         self._check_can_close()
         self._close("resolved")
         return True
 
     def action_reject(self):
         """The dispute is unfounded: dunning resumes on the invoice."""
+        check_group(self.env, GROUP_USER, self.env._("reject a dispute"))
         self._check_can_close()
         self._close("rejected")
         return True
 
     def action_credit(self):
         """Credit the disputed amount: a credit note, posted and reconciled with the invoice."""
+        check_group(self.env, GROUP_USER, self.env._("credit a dispute"))
         self._check_can_close()
         for dispute in self:
             dispute._check_amount_within_residual()
@@ -441,6 +447,7 @@ class CollectionDispute(models.Model):
 
     # ------------------------------------------------------------------ navigation
     def action_view_credit_note(self):
+        check_group(self.env, GROUP_USER, self.env._("open the credit note of a dispute"))
         self.ensure_one()
         return {
             "type": "ir.actions.act_window",
@@ -452,6 +459,7 @@ class CollectionDispute(models.Model):
 
     def action_open_resolve_wizard(self):
         """Form buttons: ask the resolution text, then settle with the decision the button names."""
+        check_group(self.env, GROUP_USER, self.env._("settle a dispute"))
         self.ensure_one()
         return {
             "type": "ir.actions.act_window",

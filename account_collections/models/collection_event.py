@@ -4,6 +4,7 @@ from odoo.tools import SQL
 from odoo.tools.pdf import merge_pdf
 from odoo.tools.sql import create_index, drop_index, make_index_name
 
+from ..tools import GROUP_USER, check_group
 from .bulk_sql import bulk_insert
 
 CHANNELS = [
@@ -90,6 +91,7 @@ class CollectionEvent(models.Model):
     def action_print_letters(self):
         """Print the selected queued letters: one PDF per case, attached to the case and to
         the event, the events marked sent; returns all of them as one PDF to download."""
+        check_group(self.env, GROUP_USER, self.env._("print reminder letters"))
         letters = self.filtered(lambda e: e.channel == "letter" and e.state == "queued")
         if not letters:
             raise UserError(

@@ -2,9 +2,9 @@ import logging
 from collections import defaultdict
 
 from odoo import api, models, modules
-from odoo.exceptions import AccessError
 from odoo.tools import SQL
 
+from ..tools import GROUP_MANAGER, check_group
 from .bulk_sql import bulk_update
 
 _logger = logging.getLogger(__name__)
@@ -26,8 +26,7 @@ class CollectionEvent(models.Model):
 
         :return: ``{"queued": n, "failed": n, "skipped": n}``
         """
-        if not self.env.user.has_group("account_collections.group_collection_manager"):
-            raise AccessError(self.env._("Only Collections Managers can dispatch the queued reminder emails."))
+        check_group(self.env, GROUP_MANAGER, self.env._("dispatch the queued reminder emails"))
         # sudo: rendering and queueing the reminders is the system's work, as in the engine's run
         return self.sudo()._dispatch_emails()
 

@@ -4,6 +4,8 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL, date_utils
 
+from ..tools import GROUP_USER, check_date, check_group
+
 
 class CollectionKpiMonth(models.Model):
     """Days sales outstanding and collection effectiveness per company and month, in company currency.
@@ -174,12 +176,10 @@ class CollectionKpiMonth(models.Model):
             "period_end", "days", "receivable_opening", "receivable_closing", "receivable_current",
             "credit_sales", "collected", "dso", "cei"}`` ordered by company and month
         """
+        check_group(self.env, GROUP_USER, self.env._("read the collection KPIs"))
         if not isinstance(months, int) or not 1 <= months <= 120:
             raise UserError(self.env._("Collection KPIs: months must be a whole number from 1 to 120, not %s.", months))
-        try:
-            date = fields.Date.to_date(date) if date else fields.Date.context_today(self)
-        except ValueError as error:
-            raise UserError(self.env._("Collection KPIs: %(date)s is not a date (YYYY-MM-DD).", date=date)) from error
+        date = check_date(self.env, date, self.env._("Collection KPIs")) or fields.Date.context_today(self)
         companies = self.env["collection.aged.receivable"]._check_aging_companies(company_ids)
         self.env["account.move.line"].check_access("read")
         self.env["account.move.line"].flush_model()

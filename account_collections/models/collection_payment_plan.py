@@ -6,6 +6,8 @@ from odoo import Command, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import float_compare, float_is_zero
 
+from ..tools import GROUP_USER, check_group
+
 # step between two installments, from the start date: n-th installment = start + n * step
 INTERVALS = {
     "weekly": relativedelta(days=7),
@@ -227,6 +229,7 @@ class CollectionPaymentPlan(models.Model):
             plan._write_schedule(plan._schedule_vals())
 
     def action_compute_schedule(self):
+        check_group(self.env, GROUP_USER, self.env._("compute the schedule of a payment plan"))
         for plan in self:
             if plan.state != "draft":
                 raise UserError(
@@ -395,6 +398,7 @@ class CollectionPaymentPlan(models.Model):
 
     def action_activate(self):
         """Start the plans: hold their invoices, move the cases to Payment Plan, send the agreement."""
+        check_group(self.env, GROUP_USER, self.env._("activate a payment plan"))
         today = self.env["collection.case"]._collection_today()
         self._check_activation(today)
         reminder_until = {
@@ -448,6 +452,7 @@ class CollectionPaymentPlan(models.Model):
 
     # ------------------------------------------------------------------ ending
     def action_cancel(self):
+        check_group(self.env, GROUP_USER, self.env._("cancel a payment plan"))
         for plan in self:
             if plan.state not in ("draft", "active"):
                 raise UserError(
@@ -652,6 +657,7 @@ class CollectionPaymentPlan(models.Model):
 
     # ------------------------------------------------------------------ navigation
     def action_view_case(self):
+        check_group(self.env, GROUP_USER, self.env._("open the case of a payment plan"))
         self.ensure_one()
         return {
             "type": "ir.actions.act_window",
@@ -662,4 +668,5 @@ class CollectionPaymentPlan(models.Model):
         }
 
     def action_print(self):
+        check_group(self.env, GROUP_USER, self.env._("print a payment plan"))
         return self.env.ref("account_collections.action_report_payment_plan").report_action(self)

@@ -1,6 +1,8 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
+from ..tools import GROUP_MANAGER, check_group
+
 
 class CollectionPolicy(models.Model):
     _name = "collection.policy"
@@ -72,6 +74,7 @@ class CollectionPolicy(models.Model):
     def action_apply_risk_bands(self):
         """Assign the risk-band policies of these policies' companies to every customer whose
         payment behaviour is known, now (the daily run only does it for customers that change)."""
+        check_group(self.env, GROUP_MANAGER, self.env._("apply the risk bands of a policy"))
         bands = self.filtered("risk_auto_assign")
         if not bands:
             raise UserError(

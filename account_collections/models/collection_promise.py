@@ -5,6 +5,8 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tools import float_compare
 from odoo.tools.misc import format_amount
 
+from ..tools import GROUP_USER, check_group
+
 PROMISE_STATES = [
     ("draft", "Draft"),
     ("open", "Open"),
@@ -257,6 +259,7 @@ class CollectionPromise(models.Model):
     # ------------------------------------------------------------------ actions
     def action_confirm(self):
         """Draft to open: the covered invoices go on hold and the case moves to the promised stage."""
+        check_group(self.env, GROUP_USER, self.env._("confirm a promise to pay"))
         not_draft = self.filtered(lambda p: p.state != "draft")
         if not_draft:
             raise UserError(
@@ -305,6 +308,7 @@ class CollectionPromise(models.Model):
 
         :param reason: why (else the promise's Cancellation Reason); required
         """
+        check_group(self.env, GROUP_USER, self.env._("cancel a promise to pay"))
         done = self.filtered(lambda p: p.state not in ("draft", "open"))
         if done:
             raise UserError(

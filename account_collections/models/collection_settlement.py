@@ -5,6 +5,8 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tools import float_compare, float_is_zero, float_round
 from odoo.tools.misc import format_amount
 
+from ..tools import GROUP_USER, check_group
+
 SETTLEMENT_STATES = [
     ("draft", "Draft"),
     ("offered", "Offered"),
@@ -383,6 +385,7 @@ class CollectionSettlement(models.Model):
     # ------------------------------------------------------------------ actions
     def action_offer(self):
         """Draft to offered: the invoices go on hold and the offer is emailed with its accept link."""
+        check_group(self.env, GROUP_USER, self.env._("offer a settlement"))
         not_draft = self.filtered(lambda s: s.state != "draft")
         if not_draft:
             raise UserError(
@@ -443,6 +446,7 @@ class CollectionSettlement(models.Model):
 
         :param on_portal: accepted by the customer on the portal (logged as an inbound portal event)
         """
+        check_group(self.env, GROUP_USER, self.env._("accept a settlement offer"))
         not_offered = self.filtered(lambda s: s.state != "offered")
         if not_offered:
             raise UserError(
@@ -485,6 +489,7 @@ class CollectionSettlement(models.Model):
 
         :param reason: why (else the offer's Cancellation Reason); required once offered
         """
+        check_group(self.env, GROUP_USER, self.env._("withdraw a settlement offer"))
         done = self.filtered(lambda s: s.state not in ("draft", *LIVE_STATES))
         if done:
             raise UserError(
@@ -519,6 +524,7 @@ class CollectionSettlement(models.Model):
         return True
 
     def action_view_write_off(self):
+        check_group(self.env, GROUP_USER, self.env._("open the write-off of a settlement"))
         self.ensure_one()
         return {
             "type": "ir.actions.act_window",
@@ -530,6 +536,7 @@ class CollectionSettlement(models.Model):
 
     def action_preview(self):
         """Open the offer as the customer sees it on the portal."""
+        check_group(self.env, GROUP_USER, self.env._("preview a settlement offer"))
         self.ensure_one()
         return {"type": "ir.actions.act_url", "url": self.get_portal_url(), "target": "new"}
 

@@ -4,6 +4,8 @@ from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import float_compare, float_is_zero
 
+from ..tools import GROUP_USER, check_group
+
 WRITE_OFF_REASONS = [
     ("uncollectible", "Uncollectible"),
     ("settlement", "Settlement"),
@@ -392,6 +394,7 @@ class CollectionWriteOff(models.Model):
     # ------------------------------------------------------------------ posting
     def action_post(self):
         """Post the write-offs: validate all, book, reconcile, refresh the cases and log."""
+        check_group(self.env, GROUP_USER, self.env._("post a write-off"))
         self._check_postable()
         Move = self.env["account.move"].with_context(collection_no_refresh=True)
         for write_off in self:
@@ -615,6 +618,7 @@ class CollectionWriteOff(models.Model):
     def action_reverse(self):
         """Reverse the write-off's accounting (Odoo reversal, reconciled with it): the invoices
         are open again and their case reopens where it was."""
+        check_group(self.env, GROUP_USER, self.env._("reverse a write-off"))
         for write_off in self:
             if write_off.state != "posted":
                 raise UserError(
@@ -684,6 +688,7 @@ class CollectionWriteOff(models.Model):
 
     # ------------------------------------------------------------------ views
     def action_view_moves(self):
+        check_group(self.env, GROUP_USER, self.env._("view the entries of a write-off"))
         self.ensure_one()
         moves = self.move_ids | self.reversal_move_ids
         action = self.env["ir.actions.act_window"]._for_xml_id("account.action_move_journal_line")

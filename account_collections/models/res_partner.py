@@ -1,5 +1,7 @@
 from odoo import api, fields, models
 
+from ..tools import GROUP_USER, check_group
+
 
 class ResPartner(models.Model):
     _inherit = "res.partner"
@@ -52,6 +54,7 @@ class ResPartner(models.Model):
             partner.collection_case_count = counts.get(partner.commercial_partner_id, 0)
 
     def action_send_collection_statement(self):
+        check_group(self.env, GROUP_USER, self.env._("send a customer statement"))
         self.ensure_one()
         partner = self.commercial_partner_id
         template = self.env.ref("account_collections.mail_template_customer_statement")
@@ -71,6 +74,7 @@ class ResPartner(models.Model):
         }
 
     def action_view_collection_cases(self):
+        check_group(self.env, GROUP_USER, self.env._("view the collection cases of a customer"))
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id("account_collections.action_collection_case")
         cases = self.commercial_partner_id.collection_case_ids

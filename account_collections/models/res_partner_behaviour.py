@@ -3,6 +3,8 @@ from collections import defaultdict
 from odoo import api, fields, models
 from odoo.tools import SQL, split_every
 
+from ..tools import GROUP_USER, check_group
+
 # Risk score weights (points out of 100) and the value at which each term is full.
 RISK_LATE_POINTS = 40  # average days late of paid invoices...
 RISK_LATE_FULL_DAYS = 60  # ...full at 60 days late on average
@@ -370,6 +372,7 @@ class ResPartner(models.Model):
 
     def action_recompute_payment_behaviour(self):
         """Partner form button: recompute the behaviour and risk of these customers now."""
+        check_group(self.env, GROUP_USER, self.env._("recompute the payment behaviour of a customer"))
         partners = self.commercial_partner_id
         today = fields.Date.context_today(self)
         # sudo: behaviour is derived from accounting data only

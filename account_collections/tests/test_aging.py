@@ -125,7 +125,7 @@ class TestAgedReceivable(CollectionsCommon):
     def test_get_aging_rejects_bad_input(self):
         with self.assertRaisesRegex(UserError, "not a date"):
             self.Aging.get_aging(date="yesterday")
-        with self.assertRaisesRegex(UserError, "not allowed"):
+        with self.assertRaisesRegex(UserError, "Unknown company ids"):
             self.Aging.get_aging(company_ids=[999999])
 
     def _wizard(self):

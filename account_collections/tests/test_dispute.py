@@ -43,7 +43,7 @@ class TestDispute(CollectionsCommon):
 
     def _refresh(self, day=DUE + timedelta(days=5)):
         with freeze_time(f"{day} 10:00:00"):
-            self.env["collection.case"].with_context(collection_date=str(day)).refresh_cases()
+            self.env["collection.case"].with_context(collection_date=day).refresh_cases()
         return self._case(self.customer)
 
     def _events(self, **filters):

@@ -83,15 +83,17 @@ class TestEarlyPayment(EarlyPaymentCommon, MockEmail):
     def test_discount_read_from_the_payment_term_line(self):
         term_line = self.invoice_epd.line_ids.filtered(lambda line: line.display_type == "payment_term")
         self.assertEqual(term_line.discount_date, date(2026, 3, 12))
-        at = self.invoice_epd.with_context(collection_date="2026-03-06")
+        at = self.invoice_epd.with_context(collection_date=fields.Date.to_date("2026-03-06"))
         self.assertEqual(at.collection_epd_date, date(2026, 3, 12))
         self.assertAlmostEqual(at.collection_epd_amount, 980.0)
         self.assertAlmostEqual(at.collection_epd_amount, term_line.discount_amount_currency)
-        last_day = self.invoice_epd.with_context(collection_date="2026-03-12")
+        last_day = self.invoice_epd.with_context(collection_date=fields.Date.to_date("2026-03-12"))
         self.assertEqual(last_day.collection_epd_date, date(2026, 3, 12), "the discount date itself still counts")
-        after = self.invoice_epd.with_context(collection_date="2026-03-13")
+        after = self.invoice_epd.with_context(collection_date=fields.Date.to_date("2026-03-13"))
         self.assertFalse(after.collection_epd_date, "no discount once its date has passed")
-        self.assertFalse(self.invoice_net.with_context(collection_date="2026-03-06").collection_epd_date)
+        self.assertFalse(
+            self.invoice_net.with_context(collection_date=fields.Date.to_date("2026-03-06")).collection_epd_date
+        )
 
     def test_pre_due_reminder_states_discounted_amount_and_last_date(self):
         counts = self._run(date(2026, 3, 7))  # 25 days before the due date of 1 April
@@ -124,7 +126,7 @@ class TestEarlyPayment(EarlyPaymentCommon, MockEmail):
         case = self._case(self.customer)
         content, _type = (
             self.env["ir.actions.report"]
-            .with_context(collection_date="2026-03-07")
+            .with_context(collection_date=fields.Date.to_date("2026-03-07"))
             ._render_qweb_html("account_collections.action_report_collection_letter", case.ids)
         )
         tree = lxml_html.fromstring(content)

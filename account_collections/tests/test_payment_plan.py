@@ -48,7 +48,7 @@ class TestPaymentPlan(CollectionsCommon, MockEmail):
     def _activate(self, plan):
         with freeze_time(f"{DAY0} 10:00:00"):
             # a collector without accounting manager rights can start a plan
-            plan.with_user(self.collector).with_context(collection_date=str(DAY0)).action_activate()
+            plan.with_user(self.collector).with_context(collection_date=DAY0).action_activate()
         return plan
 
     def _run(self, day, hour=10):

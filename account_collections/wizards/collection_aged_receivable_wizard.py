@@ -7,6 +7,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from ..models.collection_aged_receivable import AGING_BUCKETS
+from ..tools import GROUP_USER, check_group
 
 
 class CollectionAgedReceivableWizard(models.TransientModel):
@@ -39,6 +40,7 @@ class CollectionAgedReceivableWizard(models.TransientModel):
 
     def action_open(self):
         """The pivot and graph of the open items on the chosen date."""
+        check_group(self.env, GROUP_USER, self.env._("read the aged receivables"))
         self._check_options()
         date_label = fields.Date.to_string(self.date)
         return {
@@ -65,6 +67,7 @@ class CollectionAgedReceivableWizard(models.TransientModel):
         return sections
 
     def action_print_pdf(self):
+        check_group(self.env, GROUP_USER, self.env._("print the aged receivables"))
         self._check_options()
         return self.env.ref("account_collections.action_report_aged_receivable").report_action(self, config=False)
 
@@ -109,6 +112,7 @@ class CollectionAgedReceivableWizard(models.TransientModel):
 
     def action_export_xlsx(self):
         """Download the aging as an Excel workbook (stored as an attachment of this wizard)."""
+        check_group(self.env, GROUP_USER, self.env._("export the aged receivables"))
         self._check_options()
         attachment = self.env["ir.attachment"].create(
             {

@@ -1,5 +1,7 @@
 from odoo import fields, models
 
+from ..tools import GROUP_USER, check_group
+
 
 class CollectionDisputeResolve(models.TransientModel):
     """Ask how a dispute was settled, then settle it: resolved, credited or rejected."""
@@ -23,6 +25,7 @@ class CollectionDisputeResolve(models.TransientModel):
     resolution = fields.Text(required=True, help="How the dispute was settled: kept on the dispute and in the log.")
 
     def action_apply(self):
+        check_group(self.env, GROUP_USER, self.env._("settle a dispute"))
         self.ensure_one()
         dispute = self.dispute_id
         dispute.resolution = self.resolution

@@ -1,5 +1,7 @@
 from odoo import api, fields, models
 
+from ..tools import GROUP_USER, check_group
+
 
 class CollectionLegalHandover(models.TransientModel):
     """Hand a collection case over to a lawyer or a court."""
@@ -21,6 +23,7 @@ class CollectionLegalHandover(models.TransientModel):
 
     @api.model
     def default_get(self, fields_list):
+        check_group(self.env, GROUP_USER, self.env._("hand a case over to legal"))
         values = super().default_get(fields_list)
         context = self.env.context
         if not values.get("case_id") and context.get("active_model") == "collection.case" and context.get("active_id"):
@@ -29,6 +32,7 @@ class CollectionLegalHandover(models.TransientModel):
 
     def action_confirm(self):
         """Move the case to the legal stage, log it and attach the legal file."""
+        check_group(self.env, GROUP_USER, self.env._("hand a case over to legal"))
         self.ensure_one()
         self.case_id._legal_handover(self.lawyer_id, note=self.note)
         return {

@@ -2,6 +2,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from ..models.collection_event import CALL_OUTCOMES
+from ..tools import GROUP_USER, check_group
 
 
 class CollectionLogCall(models.TransientModel):
@@ -28,6 +29,7 @@ class CollectionLogCall(models.TransientModel):
 
     @api.model
     def default_get(self, fields_list):
+        check_group(self.env, GROUP_USER, self.env._("log a call"))
         values = super().default_get(fields_list)
         if not values.get("case_id"):
             values["case_id"] = self._default_case().id
@@ -62,6 +64,7 @@ class CollectionLogCall(models.TransientModel):
 
     def action_confirm(self):
         """Log the call on the case; a promise opens the promise form, pre-filled."""
+        check_group(self.env, GROUP_USER, self.env._("log a call"))
         self.ensure_one()
         event = self.case_id._log_call(
             self.outcome, note=self.note, direction=self.direction, follow_up_date=self.follow_up_date

@@ -3,6 +3,7 @@ from odoo.exceptions import UserError
 from odoo.tools import float_compare
 
 from ..models.collection_write_off import OPEN_PAYMENT_STATES, WRITE_OFF_MODES, WRITE_OFF_REASONS
+from ..tools import GROUP_USER, check_group
 
 
 class CollectionWriteOffWizard(models.TransientModel):
@@ -45,6 +46,7 @@ class CollectionWriteOffWizard(models.TransientModel):
 
     @api.model
     def default_get(self, fields_list):
+        check_group(self.env, GROUP_USER, self.env._("write off invoices"))
         values = super().default_get(fields_list)
         context = self.env.context
         if context.get("active_model") == "account.move" and context.get("active_ids") and "invoice_ids" in fields_list:
@@ -118,6 +120,7 @@ class CollectionWriteOffWizard(models.TransientModel):
 
     def action_confirm(self):
         """Create the write-offs and post them: all validated before anything is booked."""
+        check_group(self.env, GROUP_USER, self.env._("write off invoices"))
         self.ensure_one()
         groups = self._groups()
         if not groups:

@@ -9,6 +9,8 @@ from odoo import Command, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import float_repr
 
+from odoo.addons.account_collections.tools import GROUP_USER, check_group
+
 from .collection_agency_placement_line import ACTIVE_LINE_STATUSES
 
 # a spreadsheet evaluates a cell starting with one of these as a formula (CSV/formula injection)
@@ -416,11 +418,13 @@ class CollectionAgencyPlacement(models.Model):
         return attachments
 
     def action_generate_file(self):
+        check_group(self.env, GROUP_USER, self.env._("generate a placement file"))
         self._generate_file()
         return True
 
     def action_send(self):
         """Email the placement file to the agency contact with the agency's template; state sent."""
+        check_group(self.env, GROUP_USER, self.env._("send a placement"))
         for placement in self:
             if placement.state == "closed":
                 raise UserError(self.env._("Placement %(name)s is closed: it cannot be sent.", name=placement.name))
@@ -464,6 +468,7 @@ class CollectionAgencyPlacement(models.Model):
 
     # ------------------------------------------------------------------ actions
     def action_acknowledge(self):
+        check_group(self.env, GROUP_USER, self.env._("acknowledge a placement"))
         wrong = self.filtered(lambda p: p.state != "sent")
         if wrong:
             raise UserError(
@@ -479,6 +484,7 @@ class CollectionAgencyPlacement(models.Model):
         """Close placements whose lines the agency no longer works (paid, uncollectible, recalled...).
 
         Lines still placed, in progress or promised must be settled or recalled first."""
+        check_group(self.env, GROUP_USER, self.env._("close a placement"))
         for placement in self:
             if placement.state == "closed":
                 continue
@@ -498,9 +504,11 @@ class CollectionAgencyPlacement(models.Model):
 
     def action_recall(self):
         """Open the recall wizard on the open lines of the placement."""
+        check_group(self.env, GROUP_USER, self.env._("recall a placement"))
         return self.line_ids.action_recall()
 
     def action_view_cases(self):
+        check_group(self.env, GROUP_USER, self.env._("view the cases of a placement"))
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id("account_collections.action_collection_case")
         action["domain"] = [("id", "in", self.case_ids.ids)]
@@ -508,6 +516,7 @@ class CollectionAgencyPlacement(models.Model):
         return action
 
     def action_view_lines(self):
+        check_group(self.env, GROUP_USER, self.env._("view the invoices of a placement"))
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "account_collections_agency.action_collection_agency_placement_line"

@@ -14,6 +14,8 @@ from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import float_compare, float_is_zero, format_amount
 
+from odoo.addons.account_collections.tools import GROUP_USER, check_group
+
 from .collection_agency_placement_line import LINE_STATUSES
 
 # columns of the status and remittance file an agency sends back, in this order
@@ -46,6 +48,7 @@ class CollectionAgencyPlacement(models.Model):
             placement.import_count = len(placement.import_ids)
 
     def action_import_status(self):
+        check_group(self.env, GROUP_USER, self.env._("import an agency status file"))
         self.ensure_one()
         return {
             "type": "ir.actions.act_window",
@@ -57,6 +60,7 @@ class CollectionAgencyPlacement(models.Model):
         }
 
     def action_view_imports(self):
+        check_group(self.env, GROUP_USER, self.env._("view the imports of a placement"))
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "account_collections_agency.action_collection_agency_import"
@@ -74,6 +78,7 @@ class CollectionAgencyPlacement(models.Model):
         per-line report and nothing is applied. Importing a file (or a line) already imported applies
         nothing. Returns ``{"applied": n, "errors": []}``.
         """
+        check_group(self.env, GROUP_USER, self.env._("import an agency status file"))
         self.ensure_one()
         self.check_access("write")
         raw = self._import_decode(data, filename)
@@ -108,11 +113,15 @@ class CollectionAgencyPlacement(models.Model):
         return {"line": line, "column": column or "", "value": "" if value is None else str(value), "message": message}
 
     def _import_decode(self, data, filename):
-        if not filename or "." not in filename or filename.rsplit(".", 1)[1].lower() not in IMPORT_FORMATS:
+        if (
+            not isinstance(filename, str)
+            or "." not in filename
+            or filename.rsplit(".", 1)[1].lower() not in IMPORT_FORMATS
+        ):
             raise UserError(
                 self.env._(
                     "Cannot import %(file)s on placement %(placement)s: send the status file as .csv, .json or .xlsx.",
-                    file=filename or self.env._("(no name)"),
+                    file=(filename if isinstance(filename, str) else "")[:200] or self.env._("(no name)"),
                     placement=self.name,
                 )
             )
@@ -120,7 +129,7 @@ class CollectionAgencyPlacement(models.Model):
             if isinstance(data, str):
                 data = data.encode()
             return base64.b64decode(data, validate=True)
-        except (binascii.Error, ValueError) as error:
+        except (binascii.Error, TypeError, ValueError) as error:
             raise UserError(
                 self.env._("Cannot read %(file)s: the content is not base64-encoded.", file=filename)
             ) from error

@@ -1,6 +1,8 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
+from odoo.addons.account_collections.tools import GROUP_USER, check_group
+
 LINE_STATUSES = [
     ("placed", "Placed"),
     ("in_progress", "In Progress"),
@@ -163,6 +165,7 @@ class CollectionAgencyPlacementLine(models.Model):
 
     def action_recall(self):
         """Open the recall wizard on these lines."""
+        check_group(self.env, GROUP_USER, self.env._("recall invoices from an agency"))
         return {
             "type": "ir.actions.act_window",
             "name": self.env._("Recall from Agency"),

@@ -1,6 +1,8 @@
 from odoo import fields, models
 from odoo.exceptions import UserError
 
+from odoo.addons.account_collections.tools import GROUP_USER, check_group
+
 from .collection_agency_placement_line import OPEN_LINE_STATUSES
 
 
@@ -95,6 +97,7 @@ class CollectionCase(models.Model):
 
     def action_agency_handover(self):
         """Open the handover wizard on these cases."""
+        check_group(self.env, GROUP_USER, self.env._("hand cases over to an agency"))
         return {
             "type": "ir.actions.act_window",
             "name": self.env._("Hand Over to Agency"),
@@ -105,6 +108,7 @@ class CollectionCase(models.Model):
         }
 
     def action_view_placements(self):
+        check_group(self.env, GROUP_USER, self.env._("view the placements of a case"))
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "account_collections_agency.action_collection_agency_placement"

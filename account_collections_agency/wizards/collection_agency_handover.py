@@ -1,6 +1,8 @@
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 
+from odoo.addons.account_collections.tools import GROUP_USER, check_group
+
 
 class CollectionAgencyHandover(models.TransientModel):
     """Preview and confirm the handover of cases to a collection agency or law firm."""
@@ -37,6 +39,7 @@ class CollectionAgencyHandover(models.TransientModel):
 
     @api.model
     def default_get(self, fields_list):
+        check_group(self.env, GROUP_USER, self.env._("hand cases over to an agency"))
         res = super().default_get(fields_list)
         if self.env.context.get("active_model") == "collection.case" and self.env.context.get("active_ids"):
             cases = self.env["collection.case"].browse(self.env.context["active_ids"])
@@ -73,6 +76,7 @@ class CollectionAgencyHandover(models.TransientModel):
             wizard.included_count = len(wizard.line_ids.filtered("include"))
 
     def action_confirm(self):
+        check_group(self.env, GROUP_USER, self.env._("hand cases over to an agency"))
         self.ensure_one()
         lines = self.line_ids.filtered("include")
         if not lines:

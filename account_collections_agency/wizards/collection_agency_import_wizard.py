@@ -2,6 +2,8 @@ from markupsafe import Markup
 
 from odoo import fields, models
 
+from odoo.addons.account_collections.tools import GROUP_USER, check_group
+
 from ..models.collection_agency_placement_import import IMPORT_COLUMNS, AgencyImportError
 
 
@@ -19,6 +21,7 @@ class CollectionAgencyImportWizard(models.TransientModel):
     columns_help = fields.Char(default=lambda self: ", ".join(IMPORT_COLUMNS), readonly=True)
 
     def action_import(self):
+        check_group(self.env, GROUP_USER, self.env._("import an agency status file"))
         self.ensure_one()
         try:
             with self.env.cr.savepoint():

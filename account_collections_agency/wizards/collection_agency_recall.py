@@ -1,5 +1,7 @@
 from odoo import api, fields, models
 
+from odoo.addons.account_collections.tools import GROUP_USER, check_group
+
 
 class CollectionAgencyRecall(models.TransientModel):
     """Recall invoices from an agency, with the reason."""
@@ -21,6 +23,7 @@ class CollectionAgencyRecall(models.TransientModel):
             wizard.line_count = len(wizard.line_ids)
 
     def action_confirm(self):
+        check_group(self.env, GROUP_USER, self.env._("recall invoices from an agency"))
         self.ensure_one()
         self.line_ids._recall(self.reason)
         return {"type": "ir.actions.act_window_close"}

@@ -3,6 +3,8 @@ import phonenumbers
 from odoo import fields, models
 from odoo.exceptions import UserError
 
+from odoo.addons.account_collections.tools import GROUP_USER, check_group
+
 from .sms_segments import sms_clean, sms_segments
 
 MOBILE_TYPES = (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
@@ -19,6 +21,7 @@ class CollectionCase(models.Model):
 
     def action_send_sms(self):
         """Collector button: send the default reminder SMS now, under the same guards as the engine."""
+        check_group(self.env, GROUP_USER, self.env._("send a reminder SMS"))
         template = self.env.ref("account_collections_sms.sms_template_collection_reminder")
         counts = self._empty_counts()
         now, today = fields.Datetime.now(), self._collection_today()

@@ -33,7 +33,7 @@ class TestSmsInstallmentReminder(CollectionsCommon, SMSCase):
                     "interval": "weekly",
                 }
             )
-            cls.plan.with_context(collection_date=str(DAY0)).action_activate()
+            cls.plan.with_context(collection_date=DAY0).action_activate()
 
     def test_installment_reminder_goes_by_sms_too(self):
         day = DAY0 + timedelta(days=4)  # second installment due 9 March, 3 days ahead

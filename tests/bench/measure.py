@@ -15,6 +15,7 @@ process), peak RSS of the process, and the collection events it created.
 """
 
 import argparse
+import datetime
 import json
 import os
 import resource
@@ -43,7 +44,8 @@ def scalar(cr, query):
 
 def operation(env, measure, run_date):
     """Return (callable, note); the callable returns (result, cases worked)."""
-    Case = env["collection.case"].with_context(collection_date=run_date)
+    day = datetime.date.fromisoformat(run_date)  # the run date in the context is a date object
+    Case = env["collection.case"].with_context(collection_date=day)
     if measure == "refresh":
 
         def refresh():
@@ -62,7 +64,7 @@ def operation(env, measure, run_date):
 
         def dispatch():
             # the queued reminder emails of the first run, rendered into Odoo's mail queue
-            result = env["collection.event"].sudo().with_context(collection_date=run_date)._dispatch_emails()
+            result = env["collection.event"].sudo().with_context(collection_date=day)._dispatch_emails()
             return result, sum(result.values())
 
         return dispatch, None
@@ -71,7 +73,7 @@ def operation(env, measure, run_date):
             return None, "skipped: the model collection.aged.receivable is not installed"
 
         def aging():
-            result = env["collection.aged.receivable"].with_context(collection_date=run_date).get_aging()
+            result = env["collection.aged.receivable"].with_context(collection_date=day).get_aging()
             rows = len(result) if isinstance(result, list | dict) else None
             return {"rows": rows}, scalar(env.cr, "SELECT COUNT(*) FROM collection_case WHERE state = 'open'")
 
