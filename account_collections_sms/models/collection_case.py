@@ -1,6 +1,6 @@
 import phonenumbers
 
-from odoo import fields, models
+from odoo import models
 from odoo.exceptions import UserError
 
 from .sms_segments import sms_clean, sms_segments
@@ -21,12 +21,7 @@ class CollectionCase(models.Model):
         """Collector button: send the default reminder SMS now, under the same guards as the engine."""
         template = self.env.ref("account_collections_sms.sms_template_collection_reminder")
         counts = self._empty_counts()
-        now, today = fields.Datetime.now(), self._collection_today()
-        deferred = self._check_contact_guards(now, today)
-        if deferred:
-            raise UserError(
-                "\n".join(f"{case.display_name}: {reason}" for case, (reason, _retry, _code) in deferred.items())
-            )
+        self._check_manual_contact("sms")
         events = self._send_collection_sms(template, counts)
         self.env["collection.event"].create(events)
         if counts["skipped"] or counts["failed"]:
