@@ -12,7 +12,7 @@ from odoo.tools.misc import format_amount
 
 from odoo.addons.portal.controllers.portal import CustomerPortal
 
-from odoo.addons.account_collections.models.collection_case import HANDED_OVER_STAGE_CODES
+from ..models.collection_case import HANDED_OVER_STAGE_CODES
 
 # record ids are PostgreSQL integers: anything else posted is not one of the user's records
 MAX_ID = 2**31 - 1
@@ -91,8 +91,7 @@ class CollectionsPortal(CustomerPortal):
         handler = case._handled_by()
         if not handler:
             return request.env._(
-                "Invoice %(invoice)s is handled by our collection agency or legal counsel: please contact us "
-                "about it.",
+                "Invoice %(invoice)s is handled by our collection agency or legal counsel: please contact us about it.",
                 invoice=invoice.name,
             )
         contact = " - ".join(filter(None, [handler.email, handler.phone or handler.mobile]))

@@ -22,7 +22,6 @@ from . import collection_promise
 from . import collection_case_promise
 from . import collection_case_worklist
 from . import mail_template
-from . import mail_compose_message
 from . import mail_render_mixin
 from . import collection_case_tracking
 from . import account_move_early_payment

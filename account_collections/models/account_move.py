@@ -7,7 +7,6 @@ from odoo.exceptions import ValidationError
 from odoo.osv import expression
 from odoo.tools import SQL
 
-
 # The one rule of the agreements live on an invoice (promise, payment plan, dispute, settlement
 # offer): each stands alone on its invoices, except a settlement offer, which may end a dispute.
 COEXISTING_HOLDS = frozenset({frozenset({"dispute", "settlement"})})

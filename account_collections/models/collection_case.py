@@ -312,9 +312,7 @@ class CollectionCase(models.Model):
     def _move_to_agreement_stage(self, code):
         """Where an agreement (promise, plan, dispute, settlement) takes its cases: open cases
         only, and never out of an agency's or a lawyer's hands, where dunning must not restart."""
-        self.filtered(lambda c: c.state == "open" and c.stage_code not in HANDED_OVER_STAGE_CODES)._move_to_stage(
-            code
-        )
+        self.filtered(lambda c: c.state == "open" and c.stage_code not in HANDED_OVER_STAGE_CODES)._move_to_stage(code)
 
     def _handled_by(self):
         """Who works this handed-over case instead of us, for the customer to contact: the lawyer

@@ -290,7 +290,9 @@ class TestAgreementHolds(CollectionsCommon, MockEmail):
             self._invoice(other, 20, 300.0)
         case = self._case(other)
         self.assertEqual(case.user_id, self.collector, "the new case is in the collector's queue")
-        self.assertIn(case, self.env["collection.case"].with_user(self.collector).search([("user_id", "=", self.collector.id)]))
+        self.assertIn(
+            case, self.env["collection.case"].with_user(self.collector).search([("user_id", "=", self.collector.id)])
+        )
         kept.user_id = self.collection_manager  # assigned by hand
         other.with_company(self.company).collection_user_id = self.collection_manager
         self.assertEqual(case.user_id, self.collection_manager, "the case follows the customer's collector")

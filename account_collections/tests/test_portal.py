@@ -187,7 +187,7 @@ class TestPortal(CollectionsCommon, HttpCase):
         return case, lawyer
 
     def test_promise_on_a_legal_case_is_refused_with_the_lawyers_contact(self):
-        case, lawyer = self._legal_case_a()
+        case, _lawyer = self._legal_case_a()
         self.authenticate("portal_alpha", "portal_alpha")
         page = self.url_open("/my/collections").text
         self.assertIn("o_collection_handed_over", page)
@@ -282,7 +282,9 @@ class TestPortal(CollectionsCommon, HttpCase):
             {"reason": "quality", "description": "   "},
             {"reason": "quality", "description": "x" * 100000},
         ):
-            _response, error, _success = self._post("/my/collections/dispute", {"invoice_id": self.invoice_a.id, **data})
+            _response, error, _success = self._post(
+                "/my/collections/dispute", {"invoice_id": self.invoice_a.id, **data}
+            )
             self.assertTrue(error, data)
         self.assertFalse(self._promises(self.invoice_a))
         self.assertFalse(self._disputes(self.invoice_a))
