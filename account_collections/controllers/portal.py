@@ -12,6 +12,14 @@ from odoo.tools.misc import format_amount
 
 from odoo.addons.portal.controllers.portal import CustomerPortal
 
+from ..models.collection_case import HANDED_OVER_STAGE_CODES
+
+# record ids are PostgreSQL integers: anything else posted is not one of the user's records
+MAX_ID = 2**31 - 1
+# what a customer may write in a portal form, at most
+MAX_NOTE_LENGTH = 2000
+MAX_DESCRIPTION_LENGTH = 10000
+
 OPEN_INVOICE_DOMAIN = [
     ("move_type", "=", "out_invoice"),
     ("state", "=", "posted"),
@@ -45,6 +53,8 @@ class CollectionsPortal(CustomerPortal):
             invoice_id = int(invoice_id)
         except (TypeError, ValueError):
             return request.env["account.move"]
+        if not 0 < invoice_id <= MAX_ID:
+            return request.env["account.move"]
         # sudo: the invoice is returned only after checking it is the user's own
         invoice = request.env["account.move"].sudo().browse(invoice_id).exists()
         partner = self._collection_partner()
@@ -72,7 +82,41 @@ class CollectionsPortal(CustomerPortal):
                     invoice=invoice.name,
                 )
             )
+        if case.stage_code in HANDED_OVER_STAGE_CODES:
+            raise UserError(self._collection_handed_over_notice(case, invoice))
         return case
+
+    def _collection_handed_over_notice(self, case, invoice):
+        """What the customer reads about an invoice an agency or a lawyer handles for us."""
+        handler = case._handled_by()
+        if not handler:
+            return request.env._(
+                "Invoice %(invoice)s is handled by our collection agency or legal counsel: please contact us about it.",
+                invoice=invoice.name,
+            )
+        contact = " - ".join(filter(None, [handler.email, handler.phone or handler.mobile]))
+        return request.env._(
+            "Invoice %(invoice)s is handled for us by %(handler)s: please contact them about it%(contact)s.",
+            invoice=invoice.name,
+            handler=handler.display_name,
+            contact=f" ({contact})" if contact else "",
+        )
+
+    def _collection_text(self, value, label, max_length, invoice):
+        """A free text of a portal form, stripped; a UserError when longer than ``max_length``."""
+        value = (value or "").strip() if isinstance(value, str) else ""
+        if len(value) > max_length:
+            raise UserError(
+                request.env._(
+                    "Your %(label)s about invoice %(invoice)s is too long (%(length)s characters): "
+                    "keep it under %(max)s characters.",
+                    label=label,
+                    invoice=invoice.name,
+                    length=len(value),
+                    max=max_length,
+                )
+            )
+        return value
 
     def _collection_collector(self, case, invoice):
         """Who follows up the customer's request: the case's collector, else the customer's, else the
@@ -130,6 +174,13 @@ class CollectionsPortal(CustomerPortal):
             .search([("partner_id", "=", partner.id), ("state", "=", "active")])
         )
         companies = invoices.company_id or request.env.user.company_id
+        cases = invoices.collection_case_id.filtered(lambda c: c.state == "open")
+        handed_over = {
+            invoice.id: self._collection_handed_over_notice(invoice.collection_case_id, invoice)
+            for invoice in invoices
+            if invoice.collection_case_id in cases and invoice.collection_case_id.stage_code in HANDED_OVER_STAGE_CODES
+        }
+        over_limit = request.env["collection.promise"].sudo()._cases_over_broken_limit(cases)
         values = self._prepare_portal_layout_values()
         values.update(
             {
@@ -139,6 +190,8 @@ class CollectionsPortal(CustomerPortal):
                 "plans": plans,
                 "today": today,
                 "promise_max_days": {c.id: c.collection_promise_max_days for c in companies},
+                "handed_over": handed_over,
+                "promise_closed": set(invoices.filtered(lambda m: m.collection_case_id in over_limit).ids),
                 "dispute_reasons": request.env["collection.dispute"]
                 ._fields["reason"]
                 ._description_selection(request.env),
@@ -177,8 +230,8 @@ class CollectionsPortal(CustomerPortal):
         if not invoice:
             return self._collection_redirect(error=request.env._("This invoice is not one of your open invoices."))
         try:
-            promised_date = fields.Date.to_date(date)
-        except ValueError:
+            promised_date = fields.Date.to_date(date) if isinstance(date, str) else False
+        except (TypeError, ValueError):
             promised_date = False
         today = fields.Date.context_today(invoice)
         max_days = invoice.company_id.collection_promise_max_days
@@ -197,8 +250,8 @@ class CollectionsPortal(CustomerPortal):
                 ),
                 invoice=invoice,
             )
-        note = (note or "").strip()
         try:
+            note = self._collection_text(note, request.env._("note"), MAX_NOTE_LENGTH, invoice)
             with request.env.cr.savepoint():
                 case = self._collection_case_of(invoice)
                 # sudo: the invoice was checked to be the user's own; the case is the invoice's
@@ -256,7 +309,12 @@ class CollectionsPortal(CustomerPortal):
             return self._collection_redirect(error=request.env._("This invoice is not one of your open invoices."))
         Dispute = request.env["collection.dispute"]
         reasons = dict(Dispute._fields["reason"]._description_selection(request.env))
-        description = (description or "").strip()
+        try:
+            description = self._collection_text(
+                description, request.env._("description"), MAX_DESCRIPTION_LENGTH, invoice
+            )
+        except UserError as error:
+            return self._collection_redirect(error=str(error), invoice=invoice)
         if reason not in reasons:
             return self._collection_redirect(
                 error=request.env._("Choose the reason of your dispute on %(invoice)s.", invoice=invoice.name),

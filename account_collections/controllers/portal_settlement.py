@@ -7,7 +7,7 @@ from odoo.exceptions import AccessError, MissingError, UserError, ValidationErro
 from odoo.http import request
 from odoo.tools.misc import format_amount
 
-from .portal import CollectionsPortal
+from .portal import MAX_ID, CollectionsPortal
 
 
 class CollectionsSettlementPortal(CollectionsPortal):
@@ -32,6 +32,15 @@ class CollectionsSettlementPortal(CollectionsPortal):
         response.qcontext["settlements"] = self._collection_settlements(self._collection_partner())
         return response
 
+    def _collection_settlement(self, settlement_id, access_token):
+        """The offer if the token (or the logged-in customer) may see it, else None."""
+        if not 0 < settlement_id <= MAX_ID or not isinstance(access_token, str | None):
+            return None
+        try:
+            return self._document_check_access("collection.settlement", settlement_id, access_token)
+        except (AccessError, MissingError):
+            return None
+
     def _settlement_redirect(self, settlement, access_token, error=None, success=None):
         params = {"access_token": access_token}
         if error:
@@ -42,9 +51,8 @@ class CollectionsSettlementPortal(CollectionsPortal):
 
     @http.route("/my/collections/settlement/<int:settlement_id>", type="http", auth="public", website=True)
     def portal_collection_settlement(self, settlement_id, access_token=None, error=None, success=None, **kw):
-        try:
-            settlement = self._document_check_access("collection.settlement", settlement_id, access_token)
-        except (AccessError, MissingError):
+        settlement = self._collection_settlement(settlement_id, access_token)
+        if not settlement:
             return request.redirect("/my")
         values = self._prepare_portal_layout_values()
         values.update(
@@ -66,9 +74,8 @@ class CollectionsSettlementPortal(CollectionsPortal):
         website=True,
     )
     def portal_collection_settlement_accept(self, settlement_id, access_token=None, **kw):
-        try:
-            settlement = self._document_check_access("collection.settlement", settlement_id, access_token)
-        except (AccessError, MissingError):
+        settlement = self._collection_settlement(settlement_id, access_token)
+        if not settlement:
             return request.redirect("/my")
         if request.env.user._is_internal():
             # a collector following the customer's link: accepting is the customer's answer

@@ -1,3 +1,5 @@
+from collections import defaultdict
+
 from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
@@ -6,6 +8,12 @@ from odoo.osv import expression
 from odoo.tools import SQL
 
 from ..tools import GROUP_USER, check_group, collection_today
+
+# The one rule of the agreements live on an invoice (promise, payment plan, dispute, settlement
+# offer): each stands alone on its invoices, except a settlement offer, which may end a dispute.
+COEXISTING_HOLDS = frozenset({frozenset({"dispute", "settlement"})})
+# the hold an invoice shows while several of them stand on it: the first of these
+HOLD_PRIORITY = ("dispute", "settlement", "plan", "promise")
 
 
 class AccountMove(models.Model):
@@ -119,6 +127,61 @@ class AccountMove(models.Model):
         if (operator == "=") == bool(value):
             return barred
         return [("id", "not in", self._search(barred))]
+
+    # ------------------------------------------------------------------ holds
+    def _collection_agreement_sources(self):
+        """Every agreement that holds invoices: [(hold, model, invoice field, live states)]."""
+        return [
+            ("promise", "collection.promise", "invoice_ids", ("open",)),
+            ("plan", "collection.payment.plan", "invoice_ids", ("active",)),
+            ("dispute", "collection.dispute", "invoice_id", ("open",)),
+        ]
+
+    def _collection_live_agreements(self):
+        """{invoice id: {hold: agreements}} of the agreements live on these invoices (one search per kind)."""
+        live = defaultdict(dict)
+        ids = set(self.ids)
+        for hold, model, field, states in self._collection_agreement_sources():
+            # sudo: which agreements stand on an invoice decides its hold, whoever asks
+            for agreement in self.env[model].sudo().search([(field, "in", self.ids), ("state", "in", states)]):
+                for invoice_id in ids.intersection(agreement[field].ids):
+                    live[invoice_id][hold] = live[invoice_id].get(hold, agreement.browse()) | agreement
+        return live
+
+    def _collection_check_agreement(self, hold, agreement):
+        """Refuse ``agreement`` (of kind ``hold``) on these invoices where a live agreement stands
+        that it may not share them with (``COEXISTING_HOLDS``)."""
+        labels = dict(self._fields["collection_hold"]._description_selection(self.env))
+        live = self._collection_live_agreements()
+        for invoice in self:
+            for other_hold, others in live.get(invoice.id, {}).items():
+                if other_hold == hold:
+                    others -= agreement
+                if others and frozenset({hold, other_hold}) not in COEXISTING_HOLDS:
+                    raise ValidationError(
+                        self.env._(
+                            "%(agreement)s cannot cover %(invoice)s: it is already covered by the open "
+                            "%(kind)s %(other)s. End that %(kind)s first, or leave %(invoice)s out.",
+                            agreement=agreement.display_name,
+                            invoice=invoice.name,
+                            kind=labels[other_hold].lower(),
+                            other=others[0].display_name,
+                        )
+                    )
+
+    def _collection_sync_hold(self):
+        """Set the hold of these invoices from the agreements live on them: the one place that
+        writes it, after every agreement starts or ends."""
+        live = self._collection_live_agreements()
+        by_hold = defaultdict(list)
+        for invoice in self:
+            holds = live.get(invoice.id, {})
+            hold = next((name for name in HOLD_PRIORITY if name in holds), False)
+            if invoice.collection_hold != hold:
+                by_hold[hold].append(invoice.id)
+        for hold, invoice_ids in by_hold.items():
+            # sudo: the hold is a system flag on the invoices, set for collectors without accounting rights
+            self.browse(invoice_ids).sudo().write({"collection_hold": hold})
 
     def _collection_refresh(self):
         """Refresh the cases of these moves' customers (cheap: one SQL pass for them)."""

@@ -19,8 +19,13 @@ from .bulk_sql import bulk_insert
 _logger = logging.getLogger(__name__)
 
 CLOSED_STAGE_CODES = ("paid", "written_off")
+# cases handed over to an agency or a lawyer: they work the debt, we neither dun nor contact the
+# customer, and no agreement moves the case (only the handover, the recall and the closing do)
+HANDED_OVER_STAGE_CODES = ("agency", "legal")
+# stages where internal dunning stops: no next level for the cases there
+STOPPED_STAGE_CODES = HANDED_OVER_STAGE_CODES + CLOSED_STAGE_CODES
 # stages cases enter and leave only through their wizards and the engine, never by hand
-WORKFLOW_STAGE_CODES = ("agency", "legal", "paid", "written_off")
+WORKFLOW_STAGE_CODES = STOPPED_STAGE_CODES
 
 
 # cursor cache key of the event values the engine prepared for a batch of cases
@@ -226,26 +231,30 @@ class CollectionCase(models.Model):
         return super().create(vals_list)
 
     def write(self, vals):
+        events = []
         # a user's move (the kanban, the status bar); the suite's moves go through _move_to_stage
         if "stage_id" in vals and not self.env.su:
             stage = self.env["collection.stage"].browse(vals["stage_id"])
             moving = self.filtered(lambda c: c.stage_id != stage)
             moving._check_stage_move(stage)
-            for case in moving:
-                self.env["collection.event"].sudo().create(
-                    case._event_vals(
-                        self.env._("Stage moved from %(old)s to %(new)s", old=case.stage_id.name, new=stage.name)
-                    )
+            events += [
+                case._event_vals(
+                    self.env._("Stage moved from %(old)s to %(new)s", old=case.stage_id.name, new=stage.name)
                 )
+                for case in self.filtered(lambda c: c.stage_id != stage)
+            ]
         if "user_id" in vals:
             user = self.env["res.users"].browse(vals["user_id"])
-            for case in self.filtered(lambda c: c.user_id != user):
-                name = (
+            events += [
+                case._event_vals(
                     self.env._("Assigned to %s", user.name)
                     if user
                     else self.env._("Collector %s unassigned", case.user_id.name)
                 )
-                self.env["collection.event"].sudo().create(case._event_vals(name))
+                for case in self.filtered(lambda c: c.user_id != user)
+            ]
+        if events:
+            self.env["collection.event"].sudo()._log(events)
         return super().write(vals)
 
     def _check_stage_move(self, stage):
@@ -367,7 +376,8 @@ class CollectionCase(models.Model):
             self.env.cr.cache.pop(_EVENT_BASES, None)
 
     def _move_to_stage(self, code, reason=None):
-        """Move cases to the stage holding the technical code; logs one event per moved case."""
+        """Move cases to the stage holding the technical code; logs one event per moved case.
+        Their next level follows: none at a stage where dunning stops, back when they leave it."""
         stage = self.env["collection.stage"]._get_by_code(code)
         moving = self.filtered(lambda c: c.stage_id != stage)
         if not moving:
@@ -381,6 +391,23 @@ class CollectionCase(models.Model):
             ]
         )
         moving._write_workflow({"stage_id": stage.id})
+        moving._write_engine_values(moving._next_action_values())
+
+    def _move_to_agreement_stage(self, code):
+        """Where an agreement (promise, plan, dispute, settlement) takes its cases: open cases
+        only, and never out of an agency's or a lawyer's hands, where dunning must not restart."""
+        self.filtered(lambda c: c.state == "open" and c.stage_code not in HANDED_OVER_STAGE_CODES)._move_to_stage(code)
+
+    def _handled_by(self):
+        """Who works this handed-over case instead of us, for the customer to contact: the lawyer
+        or court of a legal case. Hook: the agency addon gives the agency of the open placement.
+
+        :return: res.partner (empty when the case is ours, or when nobody is known)
+        """
+        self.ensure_one()
+        if self.stage_code == "legal":
+            return self.legal_partner_id
+        return self.env["res.partner"]
 
     # ------------------------------------------------------------------ refresh
     @api.model
@@ -504,9 +531,10 @@ class CollectionCase(models.Model):
                 """
                 SELECT c.id, c.partner_id, c.company_id, c.currency_id, c.amount_due, c.amount_overdue,
                        c.oldest_due_date, c.open_invoice_count, c.policy_id, l.delay_days AS level_delay,
-                       c.next_level_id, c.next_action_date, c.paused_until
+                       c.next_level_id, c.next_action_date, c.paused_until, s.code AS stage_code
                   FROM collection_case c
                   LEFT JOIN collection_level l ON l.id = c.level_id
+                  LEFT JOIN collection_stage s ON s.id = c.stage_id
                  WHERE c.state = 'open' AND c.company_id = ANY(%s) AND c.partner_id = ANY(%s)
                 """,
                 companies.ids,
@@ -559,7 +587,11 @@ class CollectionCase(models.Model):
         next_actions = {}
         for case in staying:
             next_action = self._next_action_for(
-                levels.get(case["policy_id"], []), case["level_delay"], case["oldest_due_date"], case["paused_until"]
+                levels.get(case["policy_id"], []),
+                case["level_delay"],
+                case["oldest_due_date"],
+                case["paused_until"],
+                stage_code=case["stage_code"],
             )
             if (case["next_level_id"] or False, case["next_action_date"] or False) != next_action:
                 next_actions[case["id"]] = {"next_level_id": next_action[0], "next_action_date": next_action[1]}
@@ -603,6 +635,11 @@ class CollectionCase(models.Model):
         levels_by_policy = self._policy_level_delays([vals["policy_id"] for vals in vals_list])
         partners = self.env["res.partner"].browse({vals["partner_id"] for vals in vals_list})
         partners.fetch(["risk_score"])
+        # each case starts with its customer's collector in its company (a per-company field)
+        collectors = {}
+        for company in self.env["res.company"].browse({vals["company_id"] for vals in vals_list}):
+            for partner in partners.with_company(company):
+                collectors[(partner.id, company.id)] = partner.collection_user_id.id
         self.env.flush_all()
         ids = [
             row[0]
@@ -629,6 +666,7 @@ class CollectionCase(models.Model):
                     name=f"COL{case_id:06d}",
                     state="open",
                     stage_id=stage.id,
+                    user_id=collectors.get((vals["partner_id"], vals["company_id"])) or False,
                     next_level_id=next_level,
                     next_action_date=next_date,
                     risk_score=risk,
@@ -707,6 +745,7 @@ class CollectionCase(models.Model):
                 case.level_id.delay_days if case.level_id else None,
                 case.oldest_due_date,
                 case.paused_until,
+                stage_code=case.stage_code if case.state == "open" else "paid",
             )
             if (case.next_level_id.id or False, case.next_action_date) != key:
                 changes[case.id] = {"next_level_id": key[0], "next_action_date": key[1]}
@@ -719,9 +758,12 @@ class CollectionCase(models.Model):
         return {policy.id: [(level.id, level.delay_days) for level in policy.level_ids] for policy in policies}
 
     @api.model
-    def _next_action_for(self, levels, current_delay, oldest_due_date, paused_until):
+    def _next_action_for(self, levels, current_delay, oldest_due_date, paused_until, stage_code=None):
         """(next level id, its date) after the level of delay ``current_delay`` (None: no level
-        yet), among ``levels`` [(level id, delay days)]; False where there is none."""
+        yet), among ``levels`` [(level id, delay days)]; False where there is none, and for a
+        case at a stage where dunning stops (``stage_code``: at an agency, legal, closed)."""
+        if stage_code in STOPPED_STAGE_CODES:
+            return False, False
         next_level = next((level for level in levels if current_delay is None or level[1] > current_delay), None)
         next_date = oldest_due_date + timedelta(days=next_level[1]) if next_level and oldest_due_date else False
         if paused_until and next_date and next_date < paused_until:

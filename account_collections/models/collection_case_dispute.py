@@ -71,8 +71,8 @@ class CollectionCase(models.Model):
                 to_disputed |= case
             elif not all_disputed and case.stage_code == "disputed":
                 to_reminded |= case
-        to_disputed._move_to_stage("disputed")
-        to_reminded._move_to_stage("reminded")
+        to_disputed._move_to_agreement_stage("disputed")
+        to_reminded._move_to_agreement_stage("reminded")
 
     def _check_agreements(self, companies, today):
         """Open disputes whose invoice got paid in full (or reversed) resolve by themselves."""

@@ -10,6 +10,7 @@ from odoo.tools import SQL, split_every
 
 from ..tools import GROUP_MANAGER, GROUP_USER, check_date, check_group
 from .bulk_sql import bulk_update
+from .collection_case import HANDED_OVER_STAGE_CODES, STOPPED_STAGE_CODES
 
 _logger = logging.getLogger(__name__)
 
@@ -30,8 +31,6 @@ _KEPT_IN_CACHE = frozenset(
 )
 # cursor precommit data key of the collectors whose activity counters must refresh
 _ACTIVITY_USERS = "account_collections.activity_users"
-# stages where internal dunning stops
-STOPPED_STAGE_CODES = ("agency", "legal", "paid", "written_off")
 
 
 class CollectionCase(models.Model):
@@ -72,9 +71,11 @@ class CollectionCase(models.Model):
         )
 
     def action_send_next_reminder(self):
-        """Collector button: execute the next level of these cases now, whatever its date."""
+        """Collector button: execute the next level of these cases now, whatever its date, under
+        the engine's guards (contact window, weekly cap, opt-outs: logged and deferred)."""
         check_group(self.env, GROUP_USER, self.env._("send the next reminder of a case"))
         today = self._collection_today()
+        self._check_not_handed_over()
         cases = self.filtered(lambda c: c.state == "open" and c.next_level_id)
         if not cases:
             raise UserError(
@@ -232,7 +233,15 @@ class CollectionCase(models.Model):
 
     def _lock_due_cases(self, case_ids, today, force=False):
         """Lock the cases still due; cases another worker holds are skipped, not waited for."""
-        condition = SQL("c.state = 'open' AND c.next_level_id IS NOT NULL") if force else self._due_condition(today)
+        condition = (
+            SQL(
+                """c.state = 'open' AND c.next_level_id IS NOT NULL
+                   AND NOT EXISTS (SELECT 1 FROM collection_stage s WHERE s.id = c.stage_id AND s.code IN %s)""",
+                STOPPED_STAGE_CODES,
+            )
+            if force
+            else self._due_condition(today)
+        )
         rows = self.env.execute_query(
             SQL(
                 "SELECT c.id FROM collection_case c WHERE c.id = ANY(%s) AND %s ORDER BY c.id FOR UPDATE SKIP LOCKED",
@@ -271,6 +280,44 @@ class CollectionCase(models.Model):
         todo._execute_levels(levels, today, counts)
 
     # ------------------------------------------------------------------ guards
+    def _check_not_handed_over(self):
+        """Refuse contacting cases an agency or a lawyer works: they talk to the customer."""
+        handed_over = self.filtered(lambda c: c.state == "open" and c.stage_code in HANDED_OVER_STAGE_CODES)
+        if handed_over:
+            case = handed_over[0]
+            raise UserError(
+                self.env._(
+                    "Case %(case)s is %(stage)s (%(handler)s): we do not contact the customer ourselves any "
+                    "more. Recall the case first to dun it again.",
+                    case=case.display_name,
+                    stage=case.stage_id.name,
+                    handler=case._handled_by().display_name or self.env._("handed over"),
+                )
+            )
+
+    def _check_manual_contact(self, channel):
+        """What a collector's button checks before contacting the customers of these cases now:
+        the engine's guards (stage, do-not-contact, opt-out, address, contact window, weekly cap).
+        Raises a UserError naming each case refused and why."""
+        self._check_not_handed_over()
+        reasons = {}
+        for case in self:
+            if case.state != "open":
+                reasons[case] = self.env._("the case is closed")
+            elif blocked := case._channel_block_reason(channel):
+                reasons[case] = blocked[1]
+        deferred = (self - self.browse([case.id for case in reasons]))._check_contact_guards(
+            fields.Datetime.now(), self._collection_today()
+        )
+        reasons.update({case: reason for case, (reason, _retry, _code) in deferred.items()})
+        if reasons:
+            raise UserError(
+                self.env._(
+                    "Not sent:\n%(reasons)s",
+                    reasons="\n".join(f"{case.display_name}: {reason}" for case, reason in reasons.items()),
+                )
+            )
+
     def _check_contact_guards(self, now, today):
         """Cases whose contact must wait: outside the contact window or over the weekly cap.
 
@@ -351,14 +398,7 @@ class CollectionCase(models.Model):
     def _channel_block_reason(self, channel):
         """Why the customer may not be contacted on this channel: (reason code, text), or False."""
         self.ensure_one()
-        partner = self.partner_id
-        if partner.do_not_contact:
-            return "do_not_contact", self.env._("Customer marked do not contact")
-        if partner[f"collection_{channel}_opt_out"]:
-            return "opt_out", self.env._("Customer opted out of %(channel)s", channel=channel)
-        if channel == "email" and not partner.email:
-            return "no_address", self.env._("Customer has no email address")
-        return False
+        return self.partner_id._collection_block_reason(channel)
 
     # ------------------------------------------------------------------ levels
     def _levels_to_execute(self, today, force=False):
@@ -437,6 +477,10 @@ class CollectionCase(models.Model):
                 else self.env._("Level %s executed", level.name)
             )
             events.append(case._event_vals(name, level_id=level.id))
+        # the next level follows the stage the level moves the case to (none at an agency)
+        self.env.cache.update(
+            cases, self._fields["stage_id"], [(stages.get(case.id) or case.stage_id).id for case in cases]
+        )
         next_values = cases._next_action_values()
         cases._write_engine_values(
             {

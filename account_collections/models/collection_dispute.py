@@ -205,8 +205,6 @@ class CollectionDispute(models.Model):
     def action_open(self):
         """Open the disputes: dunning stops on the disputed invoices (only those)."""
         check_group(self.env, GROUP_USER, self.env._("open a dispute"))
-        for dispute in self:
-            dispute._check_can_open()
         others = self.search([("state", "=", "open"), ("invoice_id", "in", self.invoice_id.ids)])
         for dispute in self:
             duplicate = (others | self).filtered(lambda d, cur=dispute: d.invoice_id == cur.invoice_id and d != cur)
@@ -220,9 +218,11 @@ class CollectionDispute(models.Model):
                         dispute=dispute.name,
                     )
                 )
+        for dispute in self:
+            dispute._check_can_open()
         today = fields.Date.context_today(self)
         self._write_workflow({"state": "open", "date_open": today})
-        self.invoice_id.write({"collection_hold": "dispute"})
+        self.invoice_id._collection_sync_hold()
         self.env["collection.event"].sudo().create(
             [
                 dispute.case_id._event_vals(
@@ -285,17 +285,7 @@ class CollectionDispute(models.Model):
                     dispute=self.name,
                 )
             )
-        if invoice.collection_hold in ("promise", "plan"):
-            raise UserError(
-                self.env._(
-                    "Invoice %(invoice)s is covered by an open %(hold)s: cancel it before opening dispute %(dispute)s.",
-                    invoice=invoice.display_name,
-                    hold=dict(invoice._fields["collection_hold"]._description_selection(self.env))[
-                        invoice.collection_hold
-                    ],
-                    dispute=self.name,
-                )
-            )
+        invoice._collection_check_agreement("dispute", self)
         self._check_amount_within_residual()
 
     def _event_channel(self):
@@ -417,7 +407,7 @@ class CollectionDispute(models.Model):
         if resolution:
             vals["resolution"] = resolution
         self._write_workflow(vals)
-        self.invoice_id.filtered(lambda m: m.collection_hold == "dispute").write({"collection_hold": False})
+        self.invoice_id._collection_sync_hold()
         events = []
         for dispute in self:
             name = self.env._(

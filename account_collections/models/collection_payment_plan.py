@@ -311,7 +311,6 @@ class CollectionPaymentPlan(models.Model):
     # ------------------------------------------------------------------ activation
     def _check_activation(self, today):
         """Everything that must hold before the plan can start; raises with what to fix."""
-        holders = self._invoice_holders()
         for plan in self:
             name = plan.display_name
             rounding = plan.currency_id.rounding
@@ -354,16 +353,7 @@ class CollectionPaymentPlan(models.Model):
                         plan=name,
                     )
                 )
-            held = plan.invoice_ids.filtered(lambda m: m.collection_hold or m.id in holders)
-            if held:
-                raise UserError(
-                    self.env._(
-                        "%(invoices)s are already covered by another promise, plan or dispute: "
-                        "remove them from %(plan)s or end that agreement first.",
-                        invoices=", ".join(held.mapped("name")),
-                        plan=name,
-                    )
-                )
+            plan.invoice_ids._collection_check_agreement("plan", plan)
             if not plan.start_date or plan.start_date < today:
                 raise UserError(
                     self.env._("The start date of %(plan)s is in the past: start it today or later.", plan=name)
@@ -389,13 +379,6 @@ class CollectionPaymentPlan(models.Model):
                     )
                 )
 
-    def _invoice_holders(self):
-        """{invoice id: the other active plan holding it} for the invoices of these plans."""
-        others = self.search(
-            [("state", "=", "active"), ("invoice_ids", "in", self.invoice_ids.ids), ("id", "not in", self.ids)]
-        )
-        return {invoice.id: plan for plan in others for invoice in plan.invoice_ids}
-
     def action_activate(self):
         """Start the plans: hold their invoices, move the cases to Payment Plan, send the agreement."""
         check_group(self.env, GROUP_USER, self.env._("activate a payment plan"))
@@ -418,9 +401,8 @@ class CollectionPaymentPlan(models.Model):
             plan.line_ids.filtered(lambda ln, p=plan: ln.due_date <= reminder_until[p.id])._write_workflow(
                 {"reminder_sent": True}
             )
-        # sudo: the hold is a system flag on the invoices, set for collectors without accounting rights
-        self.invoice_ids.sudo().write({"collection_hold": "plan"})
-        self.case_id._move_to_stage("plan")
+        self.invoice_ids._collection_sync_hold()
+        self.case_id._move_to_agreement_stage("plan")
         self.env["collection.event"].sudo().create(
             [
                 plan.case_id._event_vals(
@@ -481,15 +463,12 @@ class CollectionPaymentPlan(models.Model):
                 for plan in self
             ]
         )
-        active.case_id.filtered(lambda c: c.state == "open" and c.stage_id.code == "plan")._move_to_stage("reminded")
+        active.case_id.filtered(lambda c: c.stage_code == "plan")._move_to_agreement_stage("reminded")
         return True
 
     def _release_invoices(self):
         """Lift the plan hold from the invoices (other agreements' holds are theirs to lift)."""
-        held = self.invoice_ids.filtered(lambda m: m.collection_hold == "plan")
-        if held:
-            # sudo: the hold is a system flag on the invoices (see action_activate)
-            held.sudo().write({"collection_hold": False})
+        self.invoice_ids._collection_sync_hold()
 
     def _update_payments(self, today):
         """Allocate what was paid on the invoices since activation to the installments, oldest first,
@@ -550,9 +529,9 @@ class CollectionPaymentPlan(models.Model):
             ]
         )
         # what is still open on the case (if anything) is dunned again from where it was
-        cases = self.case_id.filtered(lambda c: c.state == "open" and c.stage_id.code == "plan")
-        cases.filtered("level_id")._move_to_stage("reminded")
-        cases.filtered(lambda c: not c.level_id)._move_to_stage("new")
+        cases = self.case_id.filtered(lambda c: c.stage_code == "plan")
+        cases.filtered("level_id")._move_to_agreement_stage("reminded")
+        cases.filtered(lambda c: not c.level_id)._move_to_agreement_stage("new")
 
     def _break(self, today):
         if not self:
@@ -584,7 +563,7 @@ class CollectionPaymentPlan(models.Model):
                 date_deadline=today,
                 user_id=(case.user_id or plan.user_id or self.env.user).id,
             )
-        self.case_id.filtered(lambda c: c.state == "open")._move_to_stage("reminded")
+        self.case_id._move_to_agreement_stage("reminded")
 
     def _send_installment_reminders(self, lines):
         """Remind the customers of the installments coming due (each line once).

@@ -208,16 +208,37 @@ class CollectionPromise(models.Model):
                         company=self.company_id.name,
                     )
                 )
-        others = self.search(
-            [("id", "!=", self.id), ("state", "=", "open"), ("invoice_ids", "in", self.invoice_ids.ids)], limit=1
+            self._check_broken_limit()
+        self.invoice_ids._collection_check_agreement("promise", self)
+
+    @api.model
+    def _cases_over_broken_limit(self, cases):
+        """The cases whose customer broke as many promises as their company accepts: no new one."""
+        counts = self.sudo()._read_group(
+            [("case_id", "in", cases.ids), ("state", "=", "broken")], ["case_id"], ["__count"]
         )
-        if others:
+        return cases.browse(
+            [
+                case.id
+                for case, count in counts
+                if case.company_id.collection_promise_max_broken
+                and count >= case.company_id.collection_promise_max_broken
+            ]
+        )
+
+    def _check_broken_limit(self):
+        """A case whose customer broke the company's limit of promises gets no new one."""
+        self.ensure_one()
+        if self._cases_over_broken_limit(self.case_id):
+            broken = self.sudo().search_count([("case_id", "=", self.case_id.id), ("state", "=", "broken")])
             raise ValidationError(
                 self.env._(
-                    "Promise %(promise)s covers invoices already covered by the open promise %(other)s: "
-                    "cancel that one first or leave those invoices out.",
-                    promise=name,
-                    other=others.display_name,
+                    "Case %(case)s already has %(count)s broken promises to pay, the most %(company)s accepts: "
+                    "no new promise can be recorded. Agree on a payment plan instead, or raise 'Broken Promises "
+                    "per Case' in the collections settings.",
+                    case=self.case_id.display_name,
+                    count=broken,
+                    company=self.company_id.name,
                 )
             )
 
@@ -283,9 +304,8 @@ class CollectionPromise(models.Model):
             promise._write_workflow(
                 {"state": "open", "confirm_date": today, "amount_residual_at_confirm": promise.amount_residual}
             )
-        # an invoice already held by a plan or a dispute keeps that hold
-        self.invoice_ids.filtered(lambda m: not m.collection_hold).write({"collection_hold": "promise"})
-        self.case_id.filtered(lambda c: c.state == "open")._move_to_stage("promised")
+        self.invoice_ids._collection_sync_hold()
+        self.case_id._move_to_agreement_stage("promised")
         self.env["collection.event"].sudo().create(
             [
                 promise.case_id._event_vals(
@@ -393,9 +413,7 @@ class CollectionPromise(models.Model):
         """
         if not self:
             return
-        still_held = self.search([("state", "=", "open"), ("invoice_ids", "in", self.invoice_ids.ids)]).invoice_ids
-        released = self.invoice_ids.filtered(lambda m: m.collection_hold == "promise") - still_held
-        released.write({"collection_hold": False})
+        self.invoice_ids._collection_sync_hold()
         self.env["collection.event"].sudo().create(
             [
                 promise.case_id._event_vals(
@@ -409,12 +427,14 @@ class CollectionPromise(models.Model):
         if outcome == "broken":
             self._schedule_broken_activities()
             # escalation resumes from the level reached before the promise
-            open_cases.filtered(lambda c: c.stage_code in ("new", "reminded", "promised"))._move_to_stage("reminded")
+            open_cases.filtered(lambda c: c.stage_code in ("new", "reminded", "promised"))._move_to_agreement_stage(
+                "reminded"
+            )
             return
         promising = self.search([("state", "=", "open"), ("case_id", "in", open_cases.ids)]).case_id
         back = open_cases.filtered(lambda c: c.stage_code == "promised") - promising
-        back.filtered("level_id")._move_to_stage("reminded")
-        back.filtered(lambda c: not c.level_id)._move_to_stage("new")
+        back.filtered("level_id")._move_to_agreement_stage("reminded")
+        back.filtered(lambda c: not c.level_id)._move_to_agreement_stage("new")
 
     def _schedule_broken_activities(self):
         """A to-do for the collector of each case whose promise broke, one create per collector."""

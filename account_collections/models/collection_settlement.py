@@ -306,16 +306,7 @@ class CollectionSettlement(models.Model):
                     settlement=name,
                 )
             )
-        held = self.invoice_ids.filtered(lambda m: m.collection_hold in ("promise", "plan", "settlement"))
-        if held:
-            raise UserError(
-                self.env._(
-                    "%(invoices)s are covered by an open promise, payment plan or settlement offer: "
-                    "end that agreement first or remove them from %(settlement)s.",
-                    invoices=", ".join(held.mapped("name")),
-                    settlement=name,
-                )
-            )
+        self.invoice_ids._collection_check_agreement("settlement", self)
         if float_compare(self.amount_settled, 0.0, precision_rounding=currency.rounding) <= 0:
             raise UserError(
                 self.env._("Settlement %(settlement)s: the settlement amount must be more than zero.", settlement=name)
@@ -405,9 +396,7 @@ class CollectionSettlement(models.Model):
         for settlement in self:
             settlement._write_workflow({"state": "offered", "offer_date": today})
             settlement._portal_ensure_token()
-        # sudo: the hold is a system flag on the invoices, set for collectors without accounting rights;
-        # an invoice under dispute keeps that hold
-        self.invoice_ids.filtered(lambda m: not m.collection_hold).sudo().write({"collection_hold": "settlement"})
+        self.invoice_ids._collection_sync_hold()
         self.env["collection.event"].sudo().create(
             [
                 settlement.case_id._event_vals(
@@ -641,12 +630,7 @@ class CollectionSettlement(models.Model):
         """
         if not self:
             return
-        held = self.invoice_ids.filtered(lambda m: m.collection_hold == "settlement")
-        still_held = self.search([("state", "in", LIVE_STATES), ("invoice_ids", "in", held.ids)]).invoice_ids
-        released = held - still_held
-        if released:
-            # sudo: the hold is a system flag on the invoices (see action_offer)
-            released.sudo().write({"collection_hold": False})
+        self.invoice_ids._collection_sync_hold()
         self.env["collection.event"].sudo().create(
             [
                 settlement.case_id._event_vals(names[settlement], invoice_ids=[Command.set(settlement.invoice_ids.ids)])

@@ -25,6 +25,12 @@ class ResCompany(models.Model):
         default=30,
         help="A promise to pay may be at most this many days away; longer needs a payment plan.",
     )
+    collection_promise_max_broken = fields.Integer(
+        string="Broken Promises per Case",
+        default=2,
+        help="Once a customer broke this many promises to pay on a case, no new promise is accepted on it "
+        "(on the portal or by a collector): a payment plan is the way forward. 0: no limit.",
+    )
     collection_limitation_years = fields.Integer(
         string="Statute of Limitations (years)",
         default=0,
@@ -76,6 +82,7 @@ class ResCompany(models.Model):
         "collection_weekly_cap",
         "collection_limitation_years",
         "collection_promise_max_days",
+        "collection_promise_max_broken",
     )
     def _check_collection_settings(self):
         for company in self:
@@ -95,6 +102,13 @@ class ResCompany(models.Model):
                 raise ValidationError(
                     self.env._(
                         "The longest promise to pay of %(company)s must be at least 1 day.", company=company.name
+                    )
+                )
+            if company.collection_promise_max_broken < 0:
+                raise ValidationError(
+                    self.env._(
+                        "The broken promises allowed per case at %(company)s cannot be negative (0: no limit).",
+                        company=company.name,
                     )
                 )
             if company.collection_limitation_years < 0:

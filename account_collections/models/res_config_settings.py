@@ -9,6 +9,7 @@ class ResConfigSettings(models.TransientModel):
     collection_weekly_cap = fields.Integer(related="company_id.collection_weekly_cap", readonly=False)
     collection_limitation_years = fields.Integer(related="company_id.collection_limitation_years", readonly=False)
     collection_promise_max_days = fields.Integer(related="company_id.collection_promise_max_days", readonly=False)
+    collection_promise_max_broken = fields.Integer(related="company_id.collection_promise_max_broken", readonly=False)
     collection_send_thanks = fields.Boolean(related="company_id.collection_send_thanks", readonly=False)
     collection_fee_product_id = fields.Many2one(related="company_id.collection_fee_product_id", readonly=False)
     collection_interest_product_id = fields.Many2one(

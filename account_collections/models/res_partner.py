@@ -1,4 +1,7 @@
-from odoo import api, fields, models
+from collections import defaultdict
+
+from odoo import Command, api, fields, models
+from odoo.exceptions import UserError
 
 from ..tools import GROUP_USER, check_group
 
@@ -53,10 +56,101 @@ class ResPartner(models.Model):
         for partner in self:
             partner.collection_case_count = counts.get(partner.commercial_partner_id, 0)
 
+    def write(self, vals):
+        """The open cases of a customer follow its collector (in the company written for)."""
+        followed = {}
+        if "collection_user_id" in vals:
+            # the collector each customer had: the cases still with it (or with none) follow
+            followed = {partner.id: partner.collection_user_id.id for partner in self}
+        res = super().write(vals)
+        if followed:
+            self._collection_follow_collector(followed)
+        return res
+
+    def _collection_follow_collector(self, previous):
+        """Hand the open cases of these customers in the current company to their collector, in one
+        write per collector; a case a manager gave to someone else stays with that person.
+
+        :param previous: {partner id: id of the collector before the change}
+        """
+        cases = (
+            self.env["collection.case"]
+            .sudo()
+            .search([("partner_id", "in", self.ids), ("state", "=", "open"), ("company_id", "=", self.env.company.id)])
+        )
+        by_user = defaultdict(list)
+        for case in cases:
+            collector = case.partner_id.collection_user_id
+            if case.user_id != collector and case.user_id.id in (previous.get(case.partner_id.id) or False, False):
+                by_user[collector.id].append(case.id)
+        for user_id, case_ids in by_user.items():
+            cases.browse(case_ids).write({"user_id": user_id or False})
+
+    # ------------------------------------------------------------------ statement
+    def _collection_block_reason(self, channel):
+        """Why this customer may not be contacted about collections on the channel:
+        (reason code, text), or False."""
+        self.ensure_one()
+        if self.do_not_contact:
+            return "do_not_contact", self.env._("Customer marked do not contact")
+        if self[f"collection_{channel}_opt_out"]:
+            return "opt_out", self.env._("Customer opted out of %(channel)s", channel=channel)
+        if channel == "email" and not self.email:
+            return "no_address", self.env._("Customer has no email address")
+        return False
+
+    def _collection_statement_cases(self):
+        """The open cases of these customers in the current companies: the statement is about them."""
+        # sudo: the cases of the customers the user emails, to guard and log the contact
+        return (
+            self.env["collection.case"]
+            .sudo()
+            .search(
+                [
+                    ("partner_id", "in", self.commercial_partner_id.ids),
+                    ("state", "=", "open"),
+                    ("company_id", "in", self.env.companies.ids),
+                ]
+            )
+        )
+
+    def _collection_check_statement(self):
+        """Emailing the statement is a contact like a reminder: the engine's guards (stage,
+        do-not-contact, opt-out, address, contact window, weekly cap) refuse it the same way."""
+        cases = self._collection_statement_cases()
+        cases._check_manual_contact("email")
+        for partner in self.commercial_partner_id - cases.partner_id:
+            blocked = partner._collection_block_reason("email")
+            if blocked:
+                raise UserError(
+                    self.env._("Not sent:\n%(partner)s: %(reason)s", partner=partner.display_name, reason=blocked[1])
+                )
+
+    def _collection_log_statement(self, messages):
+        """Log the statement emailed to each customer on its open cases."""
+        cases = self._collection_statement_cases()
+        message_by_partner = {
+            message.res_id: message for message in messages.filtered(lambda m: m.model == "res.partner")
+        }
+        self.env["collection.event"].sudo().create(
+            [
+                case._event_vals(
+                    self.env._("Customer statement emailed"),
+                    channel="email",
+                    mail_message_id=message_by_partner.get(case.partner_id.id, messages.browse()).id,
+                    invoice_ids=[Command.set(case.open_invoice_ids.ids)],
+                )
+                for case in cases
+            ]
+        )
+
     def action_send_collection_statement(self):
+        """Open the email composer with the customer statement attached, if the customer may be
+        contacted now (see ``_collection_check_statement``, checked again when sent)."""
         check_group(self.env, GROUP_USER, self.env._("send a customer statement"))
         self.ensure_one()
         partner = self.commercial_partner_id
+        partner._collection_check_statement()
         template = self.env.ref("account_collections.mail_template_customer_statement")
         return {
             "type": "ir.actions.act_window",

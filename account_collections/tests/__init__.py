@@ -7,6 +7,7 @@ from . import test_letters_statement
 from . import test_dispute
 from . import test_payment_plan
 from . import test_promise
+from . import test_agreement_holds
 from . import test_portal
 from . import test_early_payment
 from . import test_settlement

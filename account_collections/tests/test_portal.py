@@ -176,3 +176,119 @@ class TestPortal(CollectionsCommon, HttpCase):
         self.assertIn(f"/my/collections#invoice-{self.invoice_a.id}", response.text)
         response = self.url_open(self.invoice_a_current.get_portal_url())
         self.assertNotIn("/my/collections#invoice-", response.text)
+
+    # ------------------------------------------------------------------ handed over, held, limited
+    def _legal_case_a(self):
+        lawyer = self.env["res.partner"].create(
+            {"name": "Maître Lex", "email": "lex@law.example.com", "phone": "+33 1 23 45 67 89"}
+        )
+        case = self._case(self.customer_a)
+        case._legal_handover(lawyer, note="Claim filed")
+        return case, lawyer
+
+    def test_promise_on_a_legal_case_is_refused_with_the_lawyers_contact(self):
+        case, _lawyer = self._legal_case_a()
+        self.authenticate("portal_alpha", "portal_alpha")
+        page = self.url_open("/my/collections").text
+        self.assertIn("o_collection_handed_over", page)
+        self.assertIn("Maître Lex", page)
+        self.assertIn("lex@law.example.com", page)
+        self.assertNotIn('action="/my/collections/promise"', page, "no promise form for a debt our lawyer handles")
+        date = self.today + timedelta(days=10)
+        _response, error, success = self._post(
+            "/my/collections/promise", {"invoice_id": self.invoice_a.id, "date": str(date)}
+        )
+        self.assertFalse(success)
+        self.assertIn("handled for us by Maître Lex", error)
+        self.assertIn("lex@law.example.com", error)
+        _response, error, _success = self._post(
+            "/my/collections/dispute", {"invoice_id": self.invoice_a2.id, "reason": "quality", "description": "Bad"}
+        )
+        self.assertIn("Maître Lex", error)
+        self.assertEqual(case.stage_code, "legal", "the case stays with the lawyer")
+        self.assertFalse(self._promises(self.invoice_a))
+        self.assertFalse(self._disputes(self.invoice_a2))
+        self.assertFalse(case.next_level_id)
+
+    def test_promise_on_an_invoice_under_a_plan_is_refused(self):
+        case = self._case(self.customer_a)
+        plan = self.env["collection.payment.plan"].create(
+            {
+                "case_id": case.id,
+                "invoice_ids": [(6, 0, self.invoice_a.ids)],
+                "start_date": self.today,
+                "installment_count": 2,
+                "interval": "weekly",
+            }
+        )
+        plan.action_activate()
+        self.authenticate("portal_alpha", "portal_alpha")
+        _response, error, _success = self._post(
+            "/my/collections/promise", {"invoice_id": self.invoice_a.id, "date": str(self.today + timedelta(days=10))}
+        )
+        self.assertIn(f"already covered by the open payment plan {plan.name}", error)
+        self.assertFalse(self._promises(self.invoice_a))
+        self.assertEqual(self.invoice_a.collection_hold, "plan")
+
+    def test_no_promise_date_after_too_many_broken_promises(self):
+        company = self.company_data["company"]
+        company.collection_promise_max_broken = 1
+        case = self._case(self.customer_a)
+        promise = self.env["collection.promise"].create(
+            {
+                "case_id": case.id,
+                "invoice_ids": [(6, 0, self.invoice_a.ids)],
+                "amount": 100.0,
+                "promised_date": self.today + timedelta(days=1),
+                "grace_days": 0,
+            }
+        )
+        promise.action_confirm()
+        self.env["collection.promise"]._settle_open_promises(company, self.today + timedelta(days=2))
+        self.assertEqual(promise.state, "broken")
+        self.authenticate("portal_alpha", "portal_alpha")
+        page = self.url_open("/my/collections").text
+        self.assertIn("o_collection_promise_closed", page)
+        self.assertNotIn('action="/my/collections/promise"', page)
+        self.assertIn('action="/my/collections/dispute"', page, "a dispute stays possible")
+        _response, error, _success = self._post(
+            "/my/collections/promise", {"invoice_id": self.invoice_a2.id, "date": str(self.today + timedelta(days=5))}
+        )
+        self.assertIn("already has 1 broken promises", error)
+        self.assertFalse(self._promises(self.invoice_a2))
+
+    def test_bad_form_input_gets_an_error_on_the_page(self):
+        self.authenticate("portal_alpha", "portal_alpha")
+        good_date = str(self.today + timedelta(days=10))
+        for invoice_id in ("", "abc", "nan", "1e309", "-1", "0", "99999999999999999999", str(self.invoice_b.id)):
+            for route, data in (
+                ("/my/collections/promise", {"date": good_date}),
+                ("/my/collections/dispute", {"reason": "quality", "description": "Bad"}),
+            ):
+                response, error, _success = self._post(route, {"invoice_id": invoice_id, **data})
+                self.assertIn("not one of your open invoices", error, (route, invoice_id))
+                self.assertIn("o_collection_error", response.text)
+        for date in ("", "inf", "NaN", "2026-02-30", "9999-99-99", "99999-01-01", "1" * 5000, "0001-01-01"):
+            _response, error, _success = self._post(
+                "/my/collections/promise", {"invoice_id": self.invoice_a.id, "date": date}
+            )
+            self.assertTrue(error, date)
+        _response, error, _success = self._post(
+            "/my/collections/promise", {"invoice_id": self.invoice_a.id, "date": good_date, "note": "x" * 100000}
+        )
+        self.assertIn("too long", error)
+        for data in (
+            {"reason": "<script>", "description": "Bad"},
+            {"reason": "quality", "description": "   "},
+            {"reason": "quality", "description": "x" * 100000},
+        ):
+            _response, error, _success = self._post(
+                "/my/collections/dispute", {"invoice_id": self.invoice_a.id, **data}
+            )
+            self.assertTrue(error, data)
+        self.assertFalse(self._promises(self.invoice_a))
+        self.assertFalse(self._disputes(self.invoice_a))
+        for url in ("/my/collections/settlement/99999999999999999999", "/my/collections/settlement/0"):
+            self.assertEqual(self.url_open(url).status_code, 200, url)
+            response = self.url_open(f"{url}/accept", data={"csrf_token": http.Request.csrf_token(self)})
+            self.assertEqual(response.status_code, 200, url)

@@ -238,7 +238,7 @@ class TestSettlement(SettlementCommon, MockEmail):
             )
             promise.action_confirm()
             settlement = self._settlement(case, invoice_ids=[Command.set(self.invoice.ids)], amount_settled=500.0)
-            with self.assertRaisesRegex(UserError, "promise, payment plan or settlement"):
+            with self.assertRaisesRegex(UserError, "already covered by the open promise to pay"):
                 settlement.action_offer()
 
 

@@ -29,6 +29,12 @@ class CollectionCase(models.Model):
             case.placement_count = len(case_lines.placement_id)
             case.placed_agency_id = case_lines.filtered("is_open")[:1].agency_id
 
+    def _handled_by(self):
+        """A case at an agency is handled by the agency of its open placement."""
+        if self.stage_code == "agency" and self.placed_agency_id:
+            return self.placed_agency_id.partner_id
+        return super()._handled_by()
+
     def write(self, vals):
         """A placed case stays at its agency until recalled: moving it by hand would dun it again
         behind the agency's back."""

@@ -1,5 +1,11 @@
+from datetime import timedelta
+from urllib.parse import parse_qs, urlparse
+
+from odoo import fields, http
 from odoo.exceptions import UserError
-from odoo.tests import tagged
+from odoo.tests import HttpCase, tagged
+
+from odoo.addons.mail.tests.common import mail_new_test_user
 
 from .placement_common import PlacementCommon
 
@@ -41,3 +47,60 @@ class TestPlacedCase(PlacementCommon):
         recall.action_confirm()
         case.with_user(self.collector).write({"stage_id": reminded.id})
         self.assertEqual(case.stage_code, "reminded")
+
+    def test_agreements_leave_a_placed_case_at_the_agency(self):
+        case = self._case(self.customer)
+        self._handover(case)
+        self.assertFalse(case.next_level_id, "no next reminder while the agency works the case")
+        self.assertFalse(case.next_action_date)
+        promise = self._promise(self.invoice, days=5)
+        self.assertEqual(self.invoice.collection_hold, "promise")
+        self.assertEqual(case.stage_code, "agency", "a promise does not take the case back from the agency")
+        self._run_engine(days_after=10)
+        self.assertEqual(promise.state, "broken")
+        self.assertEqual(case.stage_code, "agency", "its breaking does not restart internal dunning")
+        self.assertFalse(case.next_level_id)
+        self.assertFalse(case.event_ids.filtered(lambda e: e.channel == "email" and e.level_id))
+
+    def test_collector_buttons_do_not_contact_a_placed_case(self):
+        case = self._case(self.customer)
+        self._handover(case)
+        with self.assertRaisesRegex(UserError, "is At Agency \\(Recovery Ltd\\)"):
+            case.with_user(self.collector).action_send_next_reminder()
+        with self.assertRaisesRegex(UserError, "is At Agency"):
+            case.with_user(self.collector).action_send_statement()
+
+
+@tagged("post_install", "-at_install")
+class TestPlacedCasePortal(PlacementCommon, HttpCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.portal_hotel = mail_new_test_user(
+            cls.env,
+            login="portal_hotel",
+            groups="base.group_portal",
+            partner_id=cls.customer.id,
+            company_id=cls.company.id,
+            company_ids=[(6, 0, cls.company.ids)],
+        )
+
+    def test_portal_promise_on_a_placed_invoice_points_to_the_agency(self):
+        case = self._case(self.customer)
+        self._handover(case)
+        self.authenticate("portal_hotel", "portal_hotel")
+        page = self.url_open("/my/collections").text
+        self.assertIn("handled for us by Recovery Ltd", page)
+        self.assertIn("cases@recovery.example.com", page)
+        self.assertNotIn('action="/my/collections/promise"', page)
+        date = fields.Date.context_today(self.env.user) + timedelta(days=10)
+        response = self.url_open(
+            "/my/collections/promise",
+            data={"csrf_token": http.Request.csrf_token(self), "invoice_id": self.invoice.id, "date": str(date)},
+        )
+        self.assertEqual(response.status_code, 200)
+        error = parse_qs(urlparse(response.url).query)["error"][0]
+        self.assertIn("Recovery Ltd", error)
+        self.assertIn("cases@recovery.example.com", error)
+        self.assertEqual(case.stage_code, "agency")
+        self.assertFalse(self.env["collection.promise"].search([("case_id", "=", case.id)]))

@@ -1,6 +1,6 @@
 import phonenumbers
 
-from odoo import fields, models
+from odoo import models
 from odoo.exceptions import UserError
 
 from odoo.addons.account_collections.tools import GROUP_USER, check_group
@@ -24,12 +24,7 @@ class CollectionCase(models.Model):
         check_group(self.env, GROUP_USER, self.env._("send a reminder SMS"))
         template = self.env.ref("account_collections_sms.sms_template_collection_reminder")
         counts = self._empty_counts()
-        now, today = fields.Datetime.now(), self._collection_today()
-        deferred = self._check_contact_guards(now, today)
-        if deferred:
-            raise UserError(
-                "\n".join(f"{case.display_name}: {reason}" for case, (reason, _retry, _code) in deferred.items())
-            )
+        self._check_manual_contact("sms")
         events = self._send_collection_sms(template, counts)
         # sudo: the log is append-only, written by the suite for the collector who sends
         self.env["collection.event"].sudo().create(events)

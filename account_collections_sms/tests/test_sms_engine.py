@@ -153,6 +153,17 @@ class TestSmsEngine(CollectionsCommon, SMSCase):
             self.env["sms.sms"].search([("number", "=", "+33612345678")])._send()
         self.assertEqual(self._sms_events(partner).state, "sent")
 
+    def test_manual_sms_refuses_a_case_in_legal(self):
+        partner = self._debtor("Lawful", "06 12 34 56 78", "fr")
+        lawyer = self.env["res.partner"].create({"name": "Maître Lex", "email": "lex@law.example.com"})
+        with freeze_time(f"{DUE + timedelta(days=1)} 10:00:00"):
+            self.env["collection.case"].refresh_cases()
+            case = self._case(partner)
+            case._legal_handover(lawyer)
+            with self.mockSMSGateway(), self.assertRaisesRegex(UserError, "is Legal \\(Maître Lex\\)"):
+                case.with_user(self.collector).action_send_sms()
+        self.assertFalse(self._sms_events(partner))
+
     def test_manual_sms_uses_the_same_guards(self):
         partner = self._debtor("Manual", "01 42 68 53 00", "fr")
         with freeze_time(f"{DUE + timedelta(days=1)} 10:00:00"):
