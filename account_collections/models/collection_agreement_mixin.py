@@ -24,7 +24,9 @@ class CollectionAgreementMixin(models.AbstractModel):
 
     def _email_customers(self, template, summaries):
         """Queue ``template`` to the customer of each agreement, under the case's channel guards,
-        and log one email event per agreement (queued, or skipped with the guard's reason).
+        and log one email event per agreement (queued, skipped with the guard's reason, or failed
+        with the template's error: one agreement the template fails on stops no other). The events
+        belong to no level: an agreement email is not a level's reminder.
 
         :param summaries: function(agreement) -> (summary when emailed, summary when not emailed)
         """
@@ -40,12 +42,13 @@ class CollectionAgreementMixin(models.AbstractModel):
                         state="skipped",
                         reason=reason,
                         reason_code=code,
+                        level_id=False,
                         invoice_ids=[Command.set(agreement.invoice_ids.ids)],
                     )
                 )
             else:
                 reachable |= agreement
-        mails = template._collection_queue_mails(reachable) if reachable else {}
+        mails, errors = template._collection_queue_mails(reachable)
         for agreement in reachable:
             mail = mails.get(agreement.id)
             events.append(
@@ -53,7 +56,9 @@ class CollectionAgreementMixin(models.AbstractModel):
                     summaries(agreement)[0],
                     channel="email",
                     state="queued" if mail else "failed",
-                    reason=False if mail else self.env._("The email could not be rendered"),
+                    reason=False if mail else errors.get(agreement.id, self.env._("The email could not be rendered")),
+                    reason_code=False if mail else "render",
+                    level_id=False,
                     mail_mail_id=mail.id if mail else False,
                     mail_message_id=mail.mail_message_id.id if mail else False,
                     invoice_ids=[Command.set(agreement.invoice_ids.ids)],

@@ -137,6 +137,16 @@ class CollectionCase(models.Model):
             if commit:
                 self.env.cr.commit()  # pylint: disable=invalid-commit  # cron batch boundary
                 self.env["ir.cron"]._notify_progress(done=done, remaining=len(due_ids) - done)
+        # the reminders that failed at an earlier run (a case that ran a level now is not retried now)
+        retry_ids = [
+            case_id for case_id in engine._select_retry_case_ids(companies, today) if case_id not in set(due_ids)
+        ]
+        for batch in split_every(batch_size, retry_ids):
+            with self.env.cr.savepoint():
+                engine._retry_batch(list(batch), today, counts)
+            engine._release_batch_cache()
+            if commit:
+                self.env.cr.commit()  # pylint: disable=invalid-commit  # cron batch boundary
         if counts["queued"]:
             # the queued reminder emails are rendered by their own cron job, batch by batch
             self.env["collection.event"]._trigger_dispatch()
@@ -278,6 +288,101 @@ class CollectionCase(models.Model):
         levels = todo._levels_to_execute(today, force=force)
         counts["cases"] += len(todo)
         todo._execute_levels(levels, today, counts)
+
+    # ------------------------------------------------------------------ reminders that failed to render
+    def _retry_condition(self, today):
+        """Cases still dunned whose current level's last reminder on a channel failed to render."""
+        return SQL(
+            """
+            c.state = 'open'
+              AND (c.paused_until IS NULL OR c.paused_until <= %(today)s)
+              AND NOT EXISTS (SELECT 1 FROM collection_stage s
+                               WHERE s.id = c.stage_id AND s.code IN %(stopped)s)
+              AND EXISTS (%(failed)s)
+            """,
+            today=today,
+            stopped=STOPPED_STAGE_CODES,
+            failed=self._failed_render_query(SQL("e.case_id = c.id")),
+        )
+
+    def _failed_render_query(self, where):
+        """The last reminder of each channel of the case's current level, where it failed to render."""
+        return SQL(
+            """
+            SELECT e.case_id, e.channel FROM collection_event e
+             WHERE %s AND e.state = 'failed' AND e.reason_code = 'render'
+               AND e.level_id = (SELECT c2.level_id FROM collection_case c2 WHERE c2.id = e.case_id)
+               AND NOT EXISTS (SELECT 1 FROM collection_event n
+                                WHERE n.case_id = e.case_id AND n.level_id = e.level_id
+                                  AND n.channel = e.channel AND n.id > e.id)
+            """,
+            where,
+        )
+
+    def _select_retry_case_ids(self, companies, today):
+        self.env.flush_all()
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT c.id FROM collection_case c
+                 WHERE c.id IN (SELECT e.case_id FROM collection_event e
+                                 WHERE e.state = 'failed' AND e.reason_code = 'render')
+                   AND c.company_id = ANY(%s) AND %s
+                 ORDER BY c.id
+                """,
+                companies.ids,
+                self._retry_condition(today),
+            )
+        )
+        return [row[0] for row in rows]
+
+    def _retry_batch(self, case_ids, today, counts):
+        """Send again the reminders of the cases' current level that failed to render (a broken
+        template, since fixed or not): the rest of the level (fees, letters, activities) ran
+        when the level did and does not run twice. Under the same guards as the level."""
+        self.env.flush_all()
+        rows = self.env.execute_query(
+            SQL(
+                "SELECT c.id FROM collection_case c WHERE c.id = ANY(%s) AND %s ORDER BY c.id FOR UPDATE SKIP LOCKED",
+                case_ids,
+                self._retry_condition(today),
+            )
+        )
+        cases = self.browse([row[0] for row in rows])
+        if not cases:
+            return
+        cases.invalidate_recordset()
+        channels = self.env.execute_query(self._failed_render_query(SQL("e.case_id = ANY(%s)", cases.ids)))
+        deferred = cases._check_contact_guards(fields.Datetime.now(), today)
+        events = self._dedup_skips(
+            [
+                case._event_vals(reason, state="skipped", reason=reason, reason_code=code)
+                for case, (reason, _retry, code) in deferred.items()
+            ],
+            today,
+        )
+        counts["skipped"] += len(deferred)
+        to_retry = defaultdict(lambda: self.browse())
+        for case_id, channel in channels:
+            case = self.browse(case_id)
+            if case not in deferred:
+                to_retry[(case.level_id, channel)] |= case
+        retried = []
+        with cases._event_bases():
+            for (level, channel), level_cases in to_retry.items():
+                contacts = level_cases.with_prefetch(cases._prefetch_ids)._retry_level_contact(level, channel, counts)
+                retried += [vals["case_id"] for vals in contacts]
+                events += contacts
+        # the case row is written: a second run at the same time waits for this one, then sees the new events
+        cases._write_engine_values({case_id: {"last_action_date": today} for case_id in set(retried)})
+        self.env["collection.event"]._log(events)
+
+    def _retry_level_contact(self, level, channel, counts):
+        """Hook: the level's contact on ``channel`` again, for cases whose reminder on it failed to
+        render; returns the event values. Channel addons (SMS) add theirs."""
+        if channel == "email" and level.send_email:
+            return self._send_level_email(level, counts)
+        return []
 
     # ------------------------------------------------------------------ guards
     def _check_not_handed_over(self):
@@ -598,13 +703,16 @@ class CollectionCase(models.Model):
         cases = self.filtered(lambda c: c.company_id.collection_send_thanks and not c._channel_block_reason("email"))
         if not template or not cases:
             return
-        mails = template._collection_queue_mails(cases)
+        mails, errors = template._collection_queue_mails(cases)
         self.env["collection.event"].sudo().create(
             [
                 case._event_vals(
                     self.env._("Thank-you email"),
                     channel="email",
                     state="queued" if case.id in mails else "failed",
+                    reason=False if case.id in mails else errors.get(case.id),
+                    reason_code=False if case.id in mails else "render",
+                    level_id=False,  # not a level's reminder
                     mail_mail_id=mails[case.id].id if case.id in mails else False,
                     mail_message_id=mails[case.id].mail_message_id.id if case.id in mails else False,
                 )

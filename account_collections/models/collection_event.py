@@ -32,6 +32,8 @@ SKIP_REASONS = [
     ("jumped", "Level jumped"),
     ("config", "Configuration missing"),
     ("closed", "Case closed before sending"),
+    ("stage", "Dunning stopped at the case's stage"),
+    ("render", "Could not be rendered"),
 ]
 CALL_OUTCOMES = [
     ("reached", "Reached"),
@@ -83,10 +85,18 @@ class CollectionEvent(models.Model):
     def init(self):
         # The log grows by several events per case and run: no index on its low-cardinality
         # columns (they cost every insert and no query selects on them alone), one small
-        # partial index on the queued events, which the letter queue and the email dispatch read.
+        # partial index on the queued events, which the letter queue and the email dispatch read,
+        # and one on the reminders that failed to render, which the engine tries again.
         for column in ("channel", "state", "reason_code"):
             drop_index(self.env.cr, make_index_name(self._table, column), self._table)
         create_index(self.env.cr, "collection_event_queued_index", self._table, ["channel"], where="state = 'queued'")
+        create_index(
+            self.env.cr,
+            "collection_event_render_failed_index",
+            self._table,
+            ["case_id"],
+            where="state = 'failed' AND reason_code = 'render'",
+        )
 
     def action_print_letters(self):
         """Print the selected queued letters: one PDF per case, attached to the case and to

@@ -599,7 +599,7 @@ class CollectionPaymentPlan(models.Model):
                 )
             else:
                 reachable |= line
-        mail_by_line = template._collection_queue_mails(reachable)
+        mail_by_line, errors = template._collection_queue_mails(reachable)
         for line in reachable:
             mail = mail_by_line.get(line.id)
             events.append(
@@ -612,14 +612,16 @@ class CollectionPaymentPlan(models.Model):
                     ),
                     channel="email",
                     state="queued" if mail else "failed",
-                    reason=False if mail else self.env._("The email could not be rendered"),
+                    reason=False if mail else errors.get(line.id, self.env._("The email could not be rendered")),
+                    reason_code=False if mail else "render",
                     level_id=False,
                     mail_mail_id=mail.id if mail else False,
                     mail_message_id=mail.mail_message_id.id if mail else False,
                     invoice_ids=[Command.set(line.plan_id.invoice_ids.ids)],
                 )
             )
-        handled = lines.filtered(lambda ln: ln.plan_id.case_id not in deferred)
+        # a reminder the template failed on is tried again at the next run, like a deferred one
+        handled = lines.filtered(lambda ln: ln.plan_id.case_id not in deferred and ln.id not in errors)
         handled._write_workflow({"reminder_sent": True})
         if deferred:
             events += lines.plan_id.case_id._dedup_skips(

@@ -6,10 +6,16 @@ class MailTemplate(models.Model):
 
     def _collection_queue_mails(self, records):
         """Render the template for the records and put the emails in Odoo's queue (sent by the
-        mail cron, never inside the caller), each logged in the record's chatter.
+        mail cron, never inside the caller), each logged in the record's chatter. A record the
+        template fails on gets no email and stops no other (see ``_collection_render_isolated``).
 
-        :return: {record id: mail.mail}
+        :return: ({record id: mail.mail}, {record id: error text} of the records not rendered)
         """
+        self.ensure_one()
+        return self._collection_render_isolated(records, self._collection_create_mails)
+
+    def _collection_create_mails(self, records):
+        """The emails of the template for the records, in Odoo's queue: {record id: mail.mail}."""
         self.ensure_one()
         if not records:
             return {}

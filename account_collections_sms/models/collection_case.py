@@ -51,10 +51,18 @@ class CollectionCase(models.Model):
             return False, "no_address", self.env._("%(number)s is not a mobile number", number=raw)
         return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164), False, False
 
-    def _send_collection_sms(self, template, counts, level=None, bodies=None, label=None):
+    def _retry_level_contact(self, level, channel, counts):
+        if channel == "sms" and level.send_sms:
+            return self._send_collection_sms(level.sms_template_id, counts, level=level)
+        return super()._retry_level_contact(level, channel, counts)
+
+    def _send_collection_sms(self, template, counts, level=None, bodies=None, label=None, errors=None):
         """Queue one SMS per reachable case through Odoo's SMS queue; returns event values.
 
+        A case the template fails on gets a failed event with the error and stops no other.
+
         :param bodies: {case id: text} already rendered (else the template renders on the cases)
+        :param errors: with ``bodies``: {case id: error text} of the cases whose text failed to render
         """
         events, to_send = [], {}
         level_name = label or (level.name if level else self.env._("Manual SMS"))
@@ -71,11 +79,21 @@ class CollectionCase(models.Model):
         numbers = set(to_send.values())
         blacklisted = set(self.env["phone.blacklist"].sudo().search([("number", "in", list(numbers))]).mapped("number"))
         cases = self.browse([case.id for case in to_send])
-        bodies = bodies or template._render_field("body", cases.ids, compute_lang=True)
+        if bodies is None:
+            bodies, errors = template._collection_render_isolated(
+                cases, lambda group: template._render_field("body", group.ids, compute_lang=True)
+            )
+        errors = errors or {}
         for case in cases:
-            number, body = to_send[case], sms_clean(bodies[case.id])
+            number = to_send[case]
+            body = sms_clean(bodies[case.id]) if case.id not in errors else ""
             max_segments = case.company_id.collection_sms_max_segments
-            if number in blacklisted:
+            if case.id in errors:
+                counts["failed"] += 1
+                events.append(
+                    case._sms_event_vals(level, level_name, "failed", reason=errors[case.id], reason_code="render")
+                )
+            elif number in blacklisted:
                 counts["skipped"] += 1
                 events.append(
                     case._sms_event_vals(
@@ -118,7 +136,7 @@ class CollectionCase(models.Model):
             self.env._("%(level)s: SMS", level=level_name),
             channel="sms",
             state=state,
-            level_id=level.id if level else self.level_id.id,
+            level_id=level.id if level else False,  # a manual or agreement SMS is no level's reminder
             invoice_ids=[(6, 0, self._dunned_invoices().ids)],
             **values,
         )

@@ -11,15 +11,23 @@ class CollectionPaymentPlan(models.Model):
         reminded = lines.filtered("reminder_sent")
         if not template or not reminded:
             return events
-        rendered = template._render_field("body", reminded.ids, compute_lang=True)
-        # one SMS per case and run: the earliest installment coming due
-        bodies = {}
+        rendered, errors = template._collection_render_isolated(
+            reminded, lambda group: template._render_field("body", group.ids, compute_lang=True)
+        )
+        # one SMS per case and run: the earliest installment coming due (or why it failed to render)
+        bodies, case_errors = {}, {}
         for line in reminded.sorted("due_date", reverse=True):
-            bodies[line.plan_id.case_id.id] = rendered[line.id]
+            case_id = line.plan_id.case_id.id
+            bodies.pop(case_id, None)
+            case_errors.pop(case_id, None)
+            if line.id in rendered:
+                bodies[case_id] = rendered[line.id]
+            else:
+                case_errors[case_id] = errors[line.id]
         cases = reminded.plan_id.case_id
         counts = cases._empty_counts()
         sms_events = cases._send_collection_sms(
-            template, counts, bodies=bodies, label=self.env._("Installment reminder")
+            template, counts, bodies=bodies, errors=case_errors, label=self.env._("Installment reminder")
         )
         self.env["collection.event"].sudo().create(sms_events)
         return events + sms_events

@@ -27,11 +27,15 @@ class CollectionPromise(models.Model):
         promises = promises.filtered(lambda p: p.case_id not in deferred)  # retried at the next run
         if not promises:
             return
-        rendered = template._render_field("body", promises.ids, compute_lang=True)
-        bodies = {promise.case_id.id: rendered[promise.id] for promise in promises}
+        rendered, errors = template._collection_render_isolated(
+            promises, lambda group: template._render_field("body", group.ids, compute_lang=True)
+        )
+        bodies = {promise.case_id.id: rendered[promise.id] for promise in promises if promise.id in rendered}
+        case_errors = {promise.case_id.id: errors[promise.id] for promise in promises if promise.id in errors}
         counts = cases._empty_counts()
         events = promises.case_id._send_collection_sms(
-            template, counts, bodies=bodies, label=self.env._("Promise reminder")
+            template, counts, bodies=bodies, errors=case_errors, label=self.env._("Promise reminder")
         )
         self.env["collection.event"].sudo().create(events)
-        promises.write({"sms_reminder_sent": True})
+        # a reminder the template failed on is tried again at the next run
+        promises.filtered(lambda p: p.id not in errors).write({"sms_reminder_sent": True})
