@@ -12,6 +12,8 @@ from odoo.tools.misc import format_amount
 
 from odoo.addons.portal.controllers.portal import CustomerPortal
 
+from ..tools.upload import read_upload
+
 OPEN_INVOICE_DOMAIN = [
     ("move_type", "=", "out_invoice"),
     ("state", "=", "posted"),
@@ -268,6 +270,13 @@ class CollectionsPortal(CustomerPortal):
                 invoice=invoice,
             )
         upload = attachment if attachment and getattr(attachment, "filename", None) else None
+        content = None
+        if upload:
+            try:
+                # the size is checked before the file is read whole, encoded or stored
+                content = read_upload(request.env, upload)
+            except UserError as error:
+                return self._collection_redirect(error=str(error), invoice=invoice)
         try:
             with request.env.cr.savepoint():
                 case = self._collection_case_of(invoice)
@@ -293,7 +302,7 @@ class CollectionsPortal(CustomerPortal):
                         .create(
                             {
                                 "name": upload.filename,
-                                "datas": base64.b64encode(upload.read()),
+                                "datas": base64.b64encode(content),
                                 "mimetype": upload.content_type or False,
                                 "res_model": "collection.dispute",
                                 "res_id": dispute.id,
