@@ -33,6 +33,8 @@ MAX_REPORTED_VALUE = 80
 AMOUNT_PATTERN = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 # no invoice amount comes near this; larger numbers are typing errors (and overflow the rounding)
 MAX_AMOUNT = 1e15
+# the last row of an Excel sheet: a row number beyond it is a forged file
+MAX_SHEET_ROW = 1048576
 
 
 class AgencyImportError(UserError):
@@ -318,9 +320,11 @@ class CollectionAgencyPlacement(models.Model):
     def _import_read_sheet(self, sheet):
         """Rows of an (openpyxl, read-only) sheet whose first row is the header, and the errors."""
         max_rows = upload_max_rows(self.env)
-        # the sheet's own dimension, when it has one, refuses a huge sheet before it is read
+        # the sheet's declared dimension refuses a huge sheet before it is read; then it is
+        # dropped: openpyxl would silently stop at a declared last row that is too small
         if sheet.max_row and sheet.max_row > max_rows + 1:
             return [], [self._import_too_many_rows(max_rows + 2)]
+        sheet.reset_dimensions()
         rows_iter = sheet.iter_rows(values_only=True)
         header = [str(cell).strip().lower() if cell is not None else "" for cell in next(rows_iter, ())]
         errors = self._import_header_errors(header)
@@ -328,6 +332,10 @@ class CollectionAgencyPlacement(models.Model):
             return [], errors
         rows = []
         for number, cells in enumerate(rows_iter, start=2):
+            if number > MAX_SHEET_ROW:
+                return [], [
+                    self._import_error(number, "", "", self.env._("The sheet has more rows than Excel allows."))
+                ]
             if all(cell is None or (isinstance(cell, str) and not cell.strip()) for cell in cells):
                 continue
             if len(rows) + len(errors) >= max_rows:

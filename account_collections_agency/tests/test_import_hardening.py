@@ -1,6 +1,7 @@
 import base64
 import io
 import json
+import zipfile
 
 import xlsxwriter
 
@@ -113,6 +114,25 @@ class TestImportHardening(AgencyImportCommon):
         # empty cells on the right of a row are no extra cells
         data = _xlsx([[self.invoice_a.name, "in_progress", None, None, None, None]])
         self.assertEqual(self.placement.import_file(data, "status.xlsx")["applied"], 1)
+
+    def test_xlsx_rows_beyond_a_wrong_dimension_are_read(self):
+        # a sheet that declares fewer rows than it has: the rows after the declared last one were dropped
+        data = _xlsx(
+            [
+                [self.invoice_a.name, "in_progress", None, None, None],
+                [self.invoice_b.name, "in_progress", None, None, None],
+            ]
+        )
+        source, forged = io.BytesIO(base64.b64decode(data)), io.BytesIO()
+        with zipfile.ZipFile(source) as original, zipfile.ZipFile(forged, "w") as copy:
+            for item in original.infolist():
+                content = original.read(item.filename)
+                if item.filename == "xl/worksheets/sheet1.xml":
+                    self.assertIn(b'<dimension ref="A1:E3"/>', content)
+                    content = content.replace(b'<dimension ref="A1:E3"/>', b'<dimension ref="A1:E2"/>')
+                copy.writestr(item, content)
+        self.assertEqual(self.placement.import_file(base64.b64encode(forged.getvalue()), "status.xlsx")["applied"], 2)
+        self.assertEqual(self.placement.line_ids.mapped("status"), ["in_progress", "in_progress"])
 
     # ------------------------------------------------------------------ size and row limits (item 14)
     def test_file_over_the_size_limit_refused_before_parsing(self):
