@@ -6,6 +6,7 @@ import io
 import json
 import math
 import re
+import zipfile
 from collections import defaultdict
 from datetime import date, datetime
 
@@ -15,7 +16,7 @@ from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import float_compare, float_is_zero, format_amount
 
-from odoo.addons.account_collections.tools.upload import upload_max_rows, upload_size_error
+from odoo.addons.account_collections.tools.upload import upload_max_bytes, upload_max_rows, upload_size_error
 
 from .collection_agency_placement_line import LINE_STATUSES
 
@@ -35,6 +36,8 @@ AMOUNT_PATTERN = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 MAX_AMOUNT = 1e15
 # the last row of an Excel sheet: a row number beyond it is a forged file
 MAX_SHEET_ROW = 1048576
+# an Excel file (a zip) may unpack to this many times the upload limit, no more (zip bombs)
+MAX_XLSX_UNPACK_RATIO = 10
 
 
 class AgencyImportError(UserError):
@@ -85,6 +88,11 @@ class CollectionAgencyPlacement(models.Model):
         row). The whole file is validated first: any bad line raises a ``UserError`` carrying the
         per-line report and nothing is applied. Importing a file (or a line) already imported applies
         nothing. Returns ``{"applied": n, "errors": []}``.
+
+        Refused with a ``UserError``: a placement not sent yet, closed or whose invoices were all
+        recalled; a file over the upload limits (system parameters ``account_collections.upload_max_mb``,
+        default 10 MB, and ``account_collections.upload_max_rows``, default 50,000 lines), checked
+        before the file is parsed; arguments of the wrong type.
         """
         if len(self) != 1:
             raise UserError(
@@ -307,6 +315,18 @@ class CollectionAgencyPlacement(models.Model):
         try:
             import openpyxl  # pylint: disable=import-outside-toplevel
 
+            # what the zip says it unpacks to, before openpyxl loads its shared strings in memory
+            with zipfile.ZipFile(io.BytesIO(raw)) as archive:
+                unpacked = sum(item.file_size for item in archive.infolist())
+            limit = upload_max_bytes(self.env) * MAX_XLSX_UNPACK_RATIO
+            if unpacked > limit:
+                message = self.env._(
+                    "The Excel file unpacks to more than %(limit)s MB: save the sheet alone, without images "
+                    "or other sheets, or send it as CSV.",
+                    limit=limit // (1024 * 1024),
+                )
+                return [], [self._import_error(1, "", "", message)]
+            # read-only: the sheet is streamed row by row, never loaded whole
             workbook = openpyxl.load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
         except Exception as error:  # noqa: BLE001 - any unreadable workbook is the same user error
             return [], [self._import_error(1, "", "", self.env._("Unreadable Excel file: %s", error))]

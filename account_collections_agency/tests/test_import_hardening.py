@@ -146,6 +146,15 @@ class TestImportHardening(AgencyImportCommon):
         with self.assertRaises(AgencyImportError):
             self.placement.import_file(data, "status.csv")
 
+    def test_xlsx_that_unpacks_over_ten_times_the_size_limit_refused(self):
+        self.env["ir.config_parameter"].set_param(PARAM_MAX_MB, "1")
+        # 11 MB of notes that compress to little: a zip bomb in small
+        data = _xlsx(
+            [[self.invoice_a.name, "in_progress", None, None, f"{index} " + "x" * 32000] for index in range(350)]
+        )
+        self.assertLess(len(base64.b64decode(data)), 1024 * 1024)
+        self._assert_rejected(data, "status.xlsx", [(1, "", "unpacks to more than 10 MB")])
+
     def test_file_over_the_row_limit_refused(self):
         self.env["ir.config_parameter"].set_param(PARAM_MAX_ROWS, "1")
         rows = [[self.invoice_a.name, "in_progress", "", "", ""], [self.invoice_b.name, "in_progress", "", "", ""]]
