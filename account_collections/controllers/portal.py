@@ -13,6 +13,7 @@ from odoo.tools.misc import format_amount
 from odoo.addons.portal.controllers.portal import CustomerPortal
 
 from ..models.collection_case import HANDED_OVER_STAGE_CODES
+from ..tools.upload import read_upload
 
 # record ids are PostgreSQL integers: anything else posted is not one of the user's records
 MAX_ID = 2**31 - 1
@@ -326,6 +327,13 @@ class CollectionsPortal(CustomerPortal):
                 invoice=invoice,
             )
         upload = attachment if attachment and getattr(attachment, "filename", None) else None
+        content = None
+        if upload:
+            try:
+                # the size is checked before the file is read whole, encoded or stored
+                content = read_upload(request.env, upload)
+            except UserError as error:
+                return self._collection_redirect(error=str(error), invoice=invoice)
         try:
             with request.env.cr.savepoint():
                 case = self._collection_case_of(invoice)
@@ -351,7 +359,7 @@ class CollectionsPortal(CustomerPortal):
                         .create(
                             {
                                 "name": upload.filename,
-                                "datas": base64.b64encode(upload.read()),
+                                "datas": base64.b64encode(content),
                                 "mimetype": upload.content_type or False,
                                 "res_model": "collection.dispute",
                                 "res_id": dispute.id,

@@ -21,3 +21,4 @@ from . import test_write_off
 from . import test_legal
 from . import test_workflow_fields
 from . import test_dispatch_faults
+from . import test_portal_upload

@@ -10,6 +10,7 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.http import request
 from odoo.tools.misc import format_amount
 
+from odoo.addons.account_collections.tools.upload import read_upload, upload_max_bytes, upload_max_rows
 from odoo.addons.portal.controllers.portal import CustomerPortal
 from odoo.addons.portal.controllers.portal import pager as portal_pager
 
@@ -17,28 +18,33 @@ from ..models.collection_agency_placement_import import AGENCY_STATUSES, IMPORT_
 
 PLACEMENTS_PER_PAGE = 20
 PORTAL_REPORTED_ERRORS = 50
+# ids are PostgreSQL integers: a larger id in the URL is no placement (and no database error)
+MAX_RECORD_ID = 2**31 - 1
 
 
 class AgencyPortal(CustomerPortal):
     """Agency staff (portal users linked to an agency) follow their placements and report back.
 
-    Placements and lines are searched with the portal user's own rights (record rules limit them
-    to the user's agencies) and checked again against the agency's users before anything is read
-    with sudo; a placement of another agency answers 404, like one that does not exist.
+    Agency users have no access to the placement models (over RPC they would read every field,
+    the internal note and the debtors' names included): these pages are their only way in. The
+    placements are searched with sudo, restricted by the domain to the sent placements of the
+    user's own agencies, and the pages show only what the agency may see. A placement of another
+    agency answers 404, like one that does not exist.
     """
 
     # ------------------------------------------------------------------ helpers
     def _agency_placement_domain(self):
         return [("agency_id.user_ids", "in", request.env.user.ids), ("state", "!=", "draft")]
 
+    def _agency_placements(self):
+        # sudo: agency users have no access to the model; every search adds _agency_placement_domain
+        return request.env["collection.agency.placement"].sudo()
+
     def _agency_placement(self, placement_id):
         """The placement ``placement_id`` (sudo) if it is one of the user's agencies', else 404."""
-        placement = request.env["collection.agency.placement"].search(
-            [("id", "=", placement_id), *self._agency_placement_domain()]
-        )
-        # sudo: reading the placement is allowed once it was found with the user's rights and the
-        # user is one of its agency's users
-        placement = placement.sudo()
+        if not 0 < placement_id <= MAX_RECORD_ID:
+            raise NotFound()
+        placement = self._agency_placements().search([("id", "=", placement_id), *self._agency_placement_domain()])
         if not placement or request.env.user not in placement.agency_id.user_ids:
             raise NotFound()
         return placement
@@ -83,16 +89,13 @@ class AgencyPortal(CustomerPortal):
     def _prepare_home_portal_values(self, counters):
         values = super()._prepare_home_portal_values(counters)
         if "placement_count" in counters:
-            Placement = request.env["collection.agency.placement"]
-            values["placement_count"] = (
-                Placement.search_count(self._agency_placement_domain()) if Placement.has_access("read") else 0
-            )
+            values["placement_count"] = self._agency_placements().search_count(self._agency_placement_domain())
         return values
 
     # ------------------------------------------------------------------ pages
     @http.route(["/my/placements", "/my/placements/page/<int:page>"], type="http", auth="user", website=True)
     def portal_my_placements(self, page=1, **kw):
-        Placement = request.env["collection.agency.placement"]
+        Placement = self._agency_placements()
         domain = self._agency_placement_domain()
         count = Placement.search_count(domain)
         pager = portal_pager(url="/my/placements", total=count, page=page, step=PLACEMENTS_PER_PAGE)
@@ -101,8 +104,7 @@ class AgencyPortal(CustomerPortal):
         values.update(
             {
                 "page_name": "agency_placements",
-                # sudo: the placements were searched with the user's own rights
-                "placements": placements.sudo(),
+                "placements": placements,
                 "pager": pager,
                 "default_url": "/my/placements",
             }
@@ -128,6 +130,9 @@ class AgencyPortal(CustomerPortal):
                 "statuses": statuses,
                 "agency_statuses": [(code, statuses[code]) for code in AGENCY_STATUSES],
                 "import_columns": IMPORT_COLUMNS,
+                "update_refusal": placement._import_refusal(),
+                "max_upload_mb": upload_max_bytes(request.env) // (1024 * 1024),
+                "max_upload_rows": upload_max_rows(request.env),
                 "today": fields.Date.context_today(placement),
                 "error": error,
                 "success": success,
@@ -152,10 +157,16 @@ class AgencyPortal(CustomerPortal):
     @http.route("/my/placements/<int:placement_id>/update", type="http", auth="user", methods=["POST"], website=True)
     def portal_my_placement_update(self, placement_id, status_file=None, **post):
         placement = self._agency_placement(placement_id)
+        refusal = placement._import_refusal()
+        if refusal:
+            return self._agency_redirect(placement, error=refusal)
         upload = status_file if status_file and getattr(status_file, "filename", None) else None
         if upload:
             filename = upload.filename
-            data = base64.b64encode(upload.read())
+            try:
+                data = base64.b64encode(read_upload(request.env, upload))
+            except UserError as error:
+                return self._agency_redirect(placement, error=str(error))
         else:
             if not post.get("invoice_number"):
                 return self._agency_redirect(

@@ -2,6 +2,7 @@ import base64
 import csv
 import io
 import json
+import re
 
 import xlsxwriter
 
@@ -13,8 +14,13 @@ from odoo.addons.account_collections.tools import GROUP_USER, check_group
 
 from .collection_agency_placement_line import ACTIVE_LINE_STATUSES
 
-# a spreadsheet evaluates a cell starting with one of these as a formula (CSV/formula injection)
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+# a spreadsheet evaluates a text cell starting with one of these as a formula (CSV/formula injection)
+FORMULA_TRIGGERS = ("=", "+", "-", "@")
+# control characters a spreadsheet may drop before it reads the cell
+CONTROL_TRIGGERS = ("\t", "\r", "\n")
+# a trigger after a separator a spreadsheet may split a CSV line on (ours "," and the ";" of
+# European locales), blanks allowed: the start of a cell for a reader that splits there
+TRIGGER_AFTER_SEPARATOR = re.compile(r"[,;]\s*[=+\-@]")
 EXPORT_MIMETYPES = {
     "csv": "text/csv",
     "json": "application/json",
@@ -23,10 +29,19 @@ EXPORT_MIMETYPES = {
 
 
 def neutralise_cell(value):
-    """Make a text cell inert in spreadsheets: a leading apostrophe before formula triggers.
+    """Make a CSV text cell inert in spreadsheets: a leading apostrophe when its first non-blank
+    character is a formula trigger, when it starts with a control character, or when a separator
+    followed by a trigger would start a formula in a reader that splits the cell there.
 
+    Only for CSV, where every cell is text: XLSX and JSON cells are typed and stay as they are.
     Numbers are returned unchanged (a negative amount stays a number)."""
-    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+    if not isinstance(value, str) or not value:
+        return value
+    if (
+        value.startswith(CONTROL_TRIGGERS)
+        or value.lstrip().startswith(FORMULA_TRIGGERS)
+        or TRIGGER_AFTER_SEPARATOR.search(value)
+    ):
         return "'" + value
     return value
 
@@ -352,13 +367,13 @@ class CollectionAgencyPlacement(models.Model):
         }
 
     def _file_rows(self):
-        """Header and rows of the placement file: allowed columns only, text cells neutralised."""
+        """Header and rows of the placement file: allowed columns only, values as they are."""
         self.ensure_one()
         columns = self._file_columns()
         rows = []
         for line in self.line_ids.filtered(lambda line: line.status != "recalled"):
             values = self._line_values(line)
-            rows.append([neutralise_cell(values[code]) for code in columns])
+            rows.append([values[code] for code in columns])
         return columns, rows
 
     def _render_file(self):
@@ -390,11 +405,16 @@ class CollectionAgencyPlacement(models.Model):
         lines = self.line_ids.filtered(lambda line: line.status != "recalled")
         for line, row in zip(lines, rows, strict=True):
             decimals = line.currency_id.decimal_places
-            writer.writerow([float_repr(value, decimals) if isinstance(value, float) else value for value in row])
+            writer.writerow(
+                [float_repr(value, decimals) if isinstance(value, float) else neutralise_cell(value) for value in row]
+            )
         return buffer.getvalue().encode("utf-8")
 
     def _generate_file(self):
-        """(Re)generate the placement file of each placement and attach it; returns the attachments."""
+        """(Re)generate the placement file of each placement and attach it; returns the attachments.
+
+        The file of a placement that was sent stays attached as it was sent (the agency has that
+        copy); the new file becomes the placement's file beside it. A draft's file is replaced."""
         attachments = self.env["ir.attachment"]
         for placement in self:
             if not placement.line_ids:
@@ -413,7 +433,15 @@ class CollectionAgencyPlacement(models.Model):
                 }
             )
             placement.attachment_id = attachment
-            old.unlink()
+            if old and placement.state == "draft":
+                old.unlink()
+            elif old:
+                placement.message_post(
+                    body=self.env._(
+                        "Placement file regenerated as %(file)s; the file sent to the agency is kept.",
+                        file=attachment.name,
+                    )
+                )
             attachments |= attachment
         return attachments
 

@@ -5,6 +5,8 @@ import hashlib
 import io
 import json
 import math
+import re
+import zipfile
 from collections import defaultdict
 from datetime import date, datetime
 
@@ -15,6 +17,7 @@ from odoo.exceptions import UserError
 from odoo.tools import float_compare, float_is_zero, format_amount
 
 from odoo.addons.account_collections.tools import GROUP_USER, check_group
+from odoo.addons.account_collections.tools.upload import upload_max_bytes, upload_max_rows, upload_size_error
 
 from .collection_agency_placement_line import LINE_STATUSES
 
@@ -26,6 +29,16 @@ AGENCY_STATUSES = tuple(code for code, _label in LINE_STATUSES if code != "recal
 FINAL_LINE_STATUSES = ("paid", "uncollectible", "recalled")
 IMPORT_FORMATS = ("csv", "json", "xlsx")
 MAX_REPORTED_ERRORS = 200
+# a value quoted in the error report is cut to this length
+MAX_REPORTED_VALUE = 80
+# an amount as a file writes it: 1234.56 (no thousands separator, no currency, no inf/nan)
+AMOUNT_PATTERN = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+# no invoice amount comes near this; larger numbers are typing errors (and overflow the rounding)
+MAX_AMOUNT = 1e15
+# the last row of an Excel sheet: a row number beyond it is a forged file
+MAX_SHEET_ROW = 1048576
+# an Excel file (a zip) may unpack to this many times the upload limit, no more (zip bombs)
+MAX_XLSX_UNPACK_RATIO = 10
 
 
 class AgencyImportError(UserError):
@@ -50,6 +63,7 @@ class CollectionAgencyPlacement(models.Model):
     def action_import_status(self):
         check_group(self.env, GROUP_USER, self.env._("import an agency status file"))
         self.ensure_one()
+        self._import_check_open()
         return {
             "type": "ir.actions.act_window",
             "name": self.env._("Import Agency Status File"),
@@ -77,25 +91,29 @@ class CollectionAgencyPlacement(models.Model):
         row). The whole file is validated first: any bad line raises a ``UserError`` carrying the
         per-line report and nothing is applied. Importing a file (or a line) already imported applies
         nothing. Returns ``{"applied": n, "errors": []}``.
+
+        Refused with a ``UserError``: a placement not sent yet, closed or whose invoices were all
+        recalled; a file over the upload limits (system parameters ``account_collections.upload_max_mb``,
+        default 10 MB, and ``account_collections.upload_max_rows``, default 50,000 lines), checked
+        before the file is parsed; arguments of the wrong type.
         """
         check_group(self.env, GROUP_USER, self.env._("import an agency status file"))
-        self.ensure_one()
+        if len(self) != 1:
+            raise UserError(
+                self.env._(
+                    "A status file is imported on one placement at a time; %(count)s were given: call "
+                    "import_file on the placement the file reports on.",
+                    count=len(self),
+                )
+            )
         self.check_access("write")
+        self._import_check_open()
         raw = self._import_decode(data, filename)
         checksum = hashlib.sha256(raw).hexdigest()
         Import = self.env["collection.agency.import"]
         # sudo: only the existence of an identical file on this very placement is checked
         if Import.sudo().search_count([("placement_id", "=", self.id), ("checksum", "=", checksum)], limit=1):
             return {"applied": 0, "errors": []}
-        if self.state == "draft":
-            raise UserError(
-                self.env._(
-                    "Placement %(placement)s was not sent to %(agency)s yet: send it before importing "
-                    "the agency's status file.",
-                    placement=self.name,
-                    agency=self.agency_id.name,
-                )
-            )
         rows, errors = self._import_parse(raw, filename)
         if not errors:
             changes, errors = self._import_validate(rows)
@@ -108,9 +126,49 @@ class CollectionAgencyPlacement(models.Model):
         applied = self._import_apply(changes, raw, filename, checksum)
         return {"applied": applied, "errors": []}
 
+    def _import_refusal(self):
+        """Why the placement takes no status file (a message), or ``None`` when it takes one."""
+        self.ensure_one()
+        if self.state == "draft":
+            return self.env._(
+                "Placement %(placement)s was not sent to %(agency)s yet: send it before importing "
+                "the agency's status file.",
+                placement=self.name,
+                agency=self.agency_id.name,
+            )
+        if self.state == "closed":
+            return self.env._(
+                "Placement %(placement)s is closed: %(agency)s no longer works its invoices and it takes no "
+                "status file any more. Report only on open placements; for news on a closed one, contact "
+                "%(company)s.",
+                placement=self.name,
+                agency=self.agency_id.name,
+                company=self.company_id.name,
+            )
+        if self.line_ids and all(line.status == "recalled" for line in self.line_ids):
+            return self.env._(
+                "Every invoice of placement %(placement)s was recalled from %(agency)s: it takes no status "
+                "file any more.",
+                placement=self.name,
+                agency=self.agency_id.name,
+            )
+        return None
+
+    def _import_check_open(self):
+        """Refuse a status file on a placement that is not sent yet, closed or wholly recalled."""
+        message = self._import_refusal()
+        if message:
+            raise UserError(message)
+
     # ------------------------------------------------------------------ reading the file
+    @api.model
+    def _import_shorten(self, value):
+        """``value`` as text cut for the report: a huge cell must not make a huge message."""
+        value = "" if value is None else str(value)
+        return value if len(value) <= MAX_REPORTED_VALUE else value[:MAX_REPORTED_VALUE] + "..."
+
     def _import_error(self, line, column, value, message):
-        return {"line": line, "column": column or "", "value": "" if value is None else str(value), "message": message}
+        return {"line": line, "column": column or "", "value": self._import_shorten(value), "message": message}
 
     def _import_decode(self, data, filename):
         if (
@@ -125,6 +183,17 @@ class CollectionAgencyPlacement(models.Model):
                     placement=self.name,
                 )
             )
+        if not isinstance(data, str | bytes):
+            raise UserError(
+                self.env._(
+                    "Cannot read %(file)s: send the content of the file as base64 text.",
+                    file=filename,
+                )
+            )
+        # the size is checked before anything is decoded: base64 is 4 characters per 3 bytes
+        message = upload_size_error(self.env, len(data) * 3 // 4, filename)
+        if message:
+            raise UserError(message)
         try:
             if isinstance(data, str):
                 data = data.encode()
@@ -133,6 +202,17 @@ class CollectionAgencyPlacement(models.Model):
             raise UserError(
                 self.env._("Cannot read %(file)s: the content is not base64-encoded.", file=filename)
             ) from error
+
+    def _import_too_many_rows(self, line):
+        return self._import_error(
+            line,
+            "",
+            "",
+            self.env._(
+                "The file has more than %(limit)s lines: split it into files of at most %(limit)s lines.",
+                limit=upload_max_rows(self.env),
+            ),
+        )
 
     def _import_parse(self, raw, filename):
         """Rows of the file as ``[(line number, {column: value})]`` and the file-level errors."""
@@ -175,27 +255,50 @@ class CollectionAgencyPlacement(models.Model):
             errors = self._import_header_errors(header)
             if errors:
                 return [], errors
-            rows = []
+            rows, errors = [], []
+            max_rows = upload_max_rows(self.env)
             for cells in reader:
                 if not any(cell.strip() for cell in cells):
                     continue
-                values = {
-                    column: (cells[index].strip() if index < len(cells) else "") for index, column in enumerate(header)
-                }
+                if len(rows) + len(errors) >= max_rows:
+                    return [], [self._import_too_many_rows(reader.line_num)]
+                if len(cells) != len(header):
+                    # a cell more or less shifts the values into the wrong columns: never guess
+                    errors.append(
+                        self._import_error(
+                            reader.line_num,
+                            "",
+                            delimiter.join(cells),
+                            self.env._(
+                                "This line has %(count)s cells but the header has %(header)s: quote the cells "
+                                'that contain the separator %(separator)s (for example "Paid%(separator)s thanks") '
+                                "and give every column one cell, even when it is empty.",
+                                count=len(cells),
+                                header=len(header),
+                                separator=delimiter,
+                            ),
+                        )
+                    )
+                    continue
+                values = {column: cells[index].strip() for index, column in enumerate(header)}
                 rows.append((reader.line_num, values))
         except csv.Error as error:
             return [], [self._import_error(reader.line_num, "", "", self.env._("Unreadable CSV: %s", error))]
-        return rows, []
+        return rows, errors
 
     def _import_parse_json(self, text):
         try:
             items = json.loads(text)
         except ValueError as error:
             return [], [self._import_error(getattr(error, "lineno", 1), "", "", self.env._("Invalid JSON: %s", error))]
+        except RecursionError:
+            return [], [self._import_error(1, "", "", self.env._("Invalid JSON: the values are nested too deeply."))]
         if isinstance(items, dict) and isinstance(items.get("lines"), list):
             items = items["lines"]
         if not isinstance(items, list):
             return [], [self._import_error(1, "", "", self.env._("The JSON file must hold a list of objects."))]
+        if len(items) > upload_max_rows(self.env):
+            return [], [self._import_too_many_rows(upload_max_rows(self.env) + 1)]
         rows, errors = [], []
         for index, item in enumerate(items, start=1):
             if not isinstance(item, dict):
@@ -216,10 +319,36 @@ class CollectionAgencyPlacement(models.Model):
         try:
             import openpyxl  # pylint: disable=import-outside-toplevel
 
+            # what the zip says it unpacks to, before openpyxl loads its shared strings in memory
+            with zipfile.ZipFile(io.BytesIO(raw)) as archive:
+                unpacked = sum(item.file_size for item in archive.infolist())
+            limit = upload_max_bytes(self.env) * MAX_XLSX_UNPACK_RATIO
+            if unpacked > limit:
+                message = self.env._(
+                    "The Excel file unpacks to more than %(limit)s MB: save the sheet alone, without images "
+                    "or other sheets, or send it as CSV.",
+                    limit=limit // (1024 * 1024),
+                )
+                return [], [self._import_error(1, "", "", message)]
+            # read-only: the sheet is streamed row by row, never loaded whole
             workbook = openpyxl.load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
         except Exception as error:  # noqa: BLE001 - any unreadable workbook is the same user error
             return [], [self._import_error(1, "", "", self.env._("Unreadable Excel file: %s", error))]
-        sheet = workbook.worksheets[0]
+        try:
+            return self._import_read_sheet(workbook.worksheets[0])
+        except Exception as error:  # noqa: BLE001 - a corrupt sheet is found while streaming it
+            return [], [self._import_error(1, "", "", self.env._("Unreadable Excel file: %s", error))]
+        finally:
+            workbook.close()
+
+    def _import_read_sheet(self, sheet):
+        """Rows of an (openpyxl, read-only) sheet whose first row is the header, and the errors."""
+        max_rows = upload_max_rows(self.env)
+        # the sheet's declared dimension refuses a huge sheet before it is read; then it is
+        # dropped: openpyxl would silently stop at a declared last row that is too small
+        if sheet.max_row and sheet.max_row > max_rows + 1:
+            return [], [self._import_too_many_rows(max_rows + 2)]
+        sheet.reset_dimensions()
         rows_iter = sheet.iter_rows(values_only=True)
         header = [str(cell).strip().lower() if cell is not None else "" for cell in next(rows_iter, ())]
         errors = self._import_header_errors(header)
@@ -227,15 +356,42 @@ class CollectionAgencyPlacement(models.Model):
             return [], errors
         rows = []
         for number, cells in enumerate(rows_iter, start=2):
+            if number > MAX_SHEET_ROW:
+                return [], [
+                    self._import_error(number, "", "", self.env._("The sheet has more rows than Excel allows."))
+                ]
             if all(cell is None or (isinstance(cell, str) and not cell.strip()) for cell in cells):
+                continue
+            if len(rows) + len(errors) >= max_rows:
+                return [], [self._import_too_many_rows(number)]
+            # the sheet pads short rows with empty cells: only a filled cell outside the header is wrong
+            extra = [
+                cell
+                for index, cell in enumerate(cells)
+                if (index >= len(header) or not header[index])
+                and not (cell is None or (isinstance(cell, str) and not cell.strip()))
+            ]
+            if extra:
+                errors.append(
+                    self._import_error(
+                        number,
+                        "",
+                        extra[0],
+                        self.env._(
+                            "This line has a cell outside the columns of the header: remove it or give its "
+                            "column a name in the header."
+                        ),
+                    )
+                )
                 continue
             values = {}
             for index, column in enumerate(header):
+                if not column:
+                    continue
                 cell = cells[index] if index < len(cells) else None
                 values[column] = cell.strip() if isinstance(cell, str) else ("" if cell is None else cell)
             rows.append((number, values))
-        workbook.close()
-        return rows, []
+        return rows, errors
 
     # ------------------------------------------------------------------ validation
     def _import_status_codes(self):
@@ -251,10 +407,10 @@ class CollectionAgencyPlacement(models.Model):
         """The number in ``value`` (None when empty); raises ValueError when it is not a number."""
         if value is None or (isinstance(value, str) and not value):
             return None
-        if isinstance(value, bool):
+        if isinstance(value, bool) or (isinstance(value, str) and not AMOUNT_PATTERN.fullmatch(value)):
             raise ValueError(value)
-        amount = float(value)
-        if math.isnan(amount) or math.isinf(amount):
+        amount = float(value)  # OverflowError for an integer beyond any float
+        if math.isnan(amount) or math.isinf(amount) or abs(amount) >= MAX_AMOUNT:
             raise ValueError(value)
         return amount
 
@@ -291,7 +447,12 @@ class CollectionAgencyPlacement(models.Model):
             "seen": {},
         }
         context["elsewhere"] = self._import_unplaced_invoices(
-            {str(values.get("invoice_number") or "").strip() for _line, values in rows} - set(context["lines"])
+            {
+                str(values.get("invoice_number") or "").strip()
+                for _line, values in rows
+                if not self._import_cell_problem(values.get("invoice_number"))
+            }
+            - set(context["lines"])
         )
         errors, changes = [], []
         for line_no, values in rows:
@@ -308,10 +469,24 @@ class CollectionAgencyPlacement(models.Model):
             changes.append(row)
         return changes, errors
 
+    def _import_cell_problem(self, value):
+        """What is wrong with a cell whatever its column (a message), or ``None``."""
+        if isinstance(value, list | dict):
+            return self.env._("A cell holds text, a number or a date, not a list or an object.")
+        if isinstance(value, str) and "\x00" in value:
+            return self.env._("The cell holds a NUL character: save the file again as plain text.")
+        return None
+
     def _import_read_row(self, line_no, values, context):
         """The row's values read and checked on their own: ``(row, errors)``."""
-        errors = []
         raw = {column: values.get(column) for column in IMPORT_COLUMNS}
+        errors = [
+            self._import_error(line_no, column, value, message)
+            for column, value in raw.items()
+            if (message := self._import_cell_problem(value))
+        ]
+        if errors:
+            return None, errors
         number = str(raw["invoice_number"]).strip() if raw["invoice_number"] not in (None, "") else ""
         line = context["lines"].get(number)
         message = None
@@ -320,11 +495,13 @@ class CollectionAgencyPlacement(models.Model):
         elif number in context["seen"]:
             message = self.env._(
                 "Duplicate line: invoice %(invoice)s is already on line %(line)s.",
-                invoice=number,
+                invoice=self._import_shorten(number),
                 line=context["seen"][number],
             )
         elif not line:
-            message = context["elsewhere"].get(number) or self.env._("Unknown invoice %(invoice)s.", invoice=number)
+            message = context["elsewhere"].get(number) or self.env._(
+                "Unknown invoice %(invoice)s.", invoice=self._import_shorten(number)
+            )
         if message:
             errors.append(self._import_error(line_no, "invoice_number", number, message))
         if number:
@@ -365,7 +542,7 @@ class CollectionAgencyPlacement(models.Model):
         """``(amount or None, error message or None)``"""
         try:
             amount = self._import_amount(value)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             return None, self.env._("Not a number: write the amount like 1234.56.")
         if amount is not None and amount < 0:
             return None, self.env._("The recovered amount cannot be negative.")
@@ -375,7 +552,7 @@ class CollectionAgencyPlacement(models.Model):
         """``(date or None, error message or None)``"""
         try:
             payment_date = self._import_date(value)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             return None, self.env._("Not a date: write dates as YYYY-MM-DD.")
         if payment_date and payment_date > today:
             return None, self.env._("The payment date is in the future.")
@@ -579,7 +756,7 @@ class CollectionAgencyPlacement(models.Model):
         for placement in self:
             if placement.line_ids and all(line.status in FINAL_LINE_STATUSES for line in placement.line_ids):
                 state = "closed"
-            elif placement.state in ("sent", "closed"):
+            elif placement.state == "sent":
                 state = "acknowledged"
             else:
                 state = placement.state

@@ -8,3 +8,6 @@ from . import test_settlement
 from . import test_agency_portal
 from . import test_placed_case
 from . import test_workflow_fields
+from . import test_import_hardening
+from . import test_placement_file
+from . import test_agency_portal_hardening

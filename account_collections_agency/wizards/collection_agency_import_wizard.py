@@ -1,6 +1,7 @@
 from markupsafe import Markup
 
 from odoo import fields, models
+from odoo.exceptions import UserError
 
 from odoo.addons.account_collections.tools import GROUP_USER, check_group
 
@@ -23,6 +24,14 @@ class CollectionAgencyImportWizard(models.TransientModel):
     def action_import(self):
         check_group(self.env, GROUP_USER, self.env._("import an agency status file"))
         self.ensure_one()
+        self.placement_id._import_check_open()
+        if not self.file:
+            raise UserError(
+                self.env._(
+                    "Choose the agency's status file to import on placement %(placement)s.",
+                    placement=self.placement_id.name,
+                )
+            )
         try:
             with self.env.cr.savepoint():
                 result = self.placement_id.import_file(self.file, self.filename or "")
