@@ -18,3 +18,4 @@ from . import test_behaviour
 from . import test_workload
 from . import test_write_off
 from . import test_legal
+from . import test_guards_edges

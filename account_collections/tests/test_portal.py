@@ -142,6 +142,7 @@ class TestPortal(CollectionsCommon, HttpCase):
             "/my/collections/promise", {"invoice_id": self.invoice_a.id, "date": str(self.today + timedelta(days=30))}
         )
         self.assertFalse(error, "30 days from the customer's today is the last date accepted")
+        self.assertTrue(success)
         self.assertEqual(self._promises(self.invoice_a).promised_date, self.today + timedelta(days=30))
 
     def test_dispute_through_portal_with_file(self):

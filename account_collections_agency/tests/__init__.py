@@ -7,3 +7,4 @@ from . import test_import
 from . import test_settlement
 from . import test_agency_portal
 from . import test_placed_case
+from . import test_import_atomic
