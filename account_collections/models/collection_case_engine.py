@@ -528,6 +528,8 @@ class CollectionCase(models.Model):
                     break
                 if force and not due:
                     due.append(level)
+                    if not automatic:
+                        break  # the collector runs this manual level: nothing is jumped past it
                     continue
                 if oldest_due_date + timedelta(days=delay) > today:
                     break
@@ -607,6 +609,10 @@ class CollectionCase(models.Model):
                 level_cases = level_cases.with_prefetch(self._prefetch_ids)
                 events += level_cases._execute_level(level, today, counts)
                 if level.create_activity:
+                    if level.activity_type_id.category == "phonecall":
+                        # a call is a contact: not for customers who opted out of calls
+                        level_cases, skipped = level_cases._contact_split("call", level, counts)
+                        events += skipped
                     activities.append((level, level_cases))
         cases._schedule_level_activities(activities, today)
         Event._log(events)

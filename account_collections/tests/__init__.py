@@ -22,3 +22,4 @@ from . import test_legal
 from . import test_workflow_fields
 from . import test_dispatch_faults
 from . import test_portal_upload
+from . import test_guards_edges

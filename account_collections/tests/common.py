@@ -1,5 +1,6 @@
 from contextlib import contextmanager
 from datetime import timedelta
+from types import SimpleNamespace
 
 from odoo import Command, fields
 
@@ -49,6 +50,24 @@ class CollectionsCommon(AccountTestInvoicingCommon):
         with self.assertRaises(exception, msg=msg) as cm:
             yield cm
         self.assertRegex(str(cm.exception), regex)
+
+    @contextmanager
+    def assertRaisesInPlace(self, exception, regex=None):
+        """The block must raise ``exception`` (matching ``regex``), and nothing is rolled back.
+
+        Odoo's assertRaises runs the block in a savepoint and rolls it back, so a "nothing changed"
+        check after it passes even when the failed call wrote half of its work. After this one,
+        whatever the call wrote before raising is still in the transaction for the checks that follow.
+        """
+        caught = SimpleNamespace(exception=None)
+        try:
+            yield caught
+        except exception as error:
+            caught.exception = error
+        else:
+            self.fail(f"{exception.__name__} not raised")
+        if regex:
+            self.assertRegex(str(caught.exception), regex)
 
     @classmethod
     def _run_collections(cls, day, **kwargs):

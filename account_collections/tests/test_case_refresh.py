@@ -138,12 +138,23 @@ class TestCaseRefresh(CollectionsCommon):
         self.assertEqual(self._case(self.customer).amount_due, 100.0)
 
     def test_refresh_can_be_restricted_to_companies(self):
+        company_a = self.company_data["company"]
         company_b = self.setup_other_company(name="Other Co")["company"]
-        self._invoice(self.customer, 20, 100.0)
+        # posted without the refresh the posting triggers: only refresh_cases opens the cases
+        for company in company_a | company_b:
+            self._invoice(self.customer, 20, 100.0, company=company, post=False).with_context(
+                collection_no_refresh=True
+            ).action_post()
+        self.assertFalse(self._case(self.customer, company_a) | self._case(self.customer, company_b))
         with self.assertRaisesRegex(UserError, "Unknown company ids"):
             self.env["collection.case"].refresh_cases(company_ids=[999999])
         result = self.env["collection.case"].refresh_cases(company_ids=[company_b.id])
-        self.assertEqual(result, {"created": 0, "updated": 0, "closed": 0})
+        self.assertEqual(result, {"created": 1, "updated": 0, "closed": 0})
+        self.assertEqual(self._case(self.customer, company_b).amount_due, 100.0)
+        self.assertFalse(self._case(self.customer, company_a), "the other company is left alone")
+        result = self.env["collection.case"].refresh_cases(company_ids=[company_a.id])
+        self.assertEqual(result, {"created": 1, "updated": 0, "closed": 0})
+        self.assertEqual(self._case(self.customer, company_a).amount_due, 100.0)
 
     def test_partner_policy_overrides_the_company_default(self):
         strict = self.env["collection.policy"].create(

@@ -1,3 +1,4 @@
+import smtplib
 from datetime import date, timedelta
 from unittest.mock import patch
 
@@ -5,6 +6,7 @@ from freezegun import freeze_time
 
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
+from odoo.tools import mute_logger
 
 from odoo.addons.mail.tests.common import MockEmail
 
@@ -115,10 +117,24 @@ class TestEngine(CollectionsCommon, MockEmail):
 
     def test_sent_and_failed_emails_flow_back_to_the_log(self):
         self._run(DUE + timedelta(days=10))
-        event = self._events(channel="email")
+        sent = self._events(channel="email")
         with self.mock_mail_gateway():
-            event.mail_mail_id.send()
-        self.assertEqual(event.state, "sent")
+            sent.mail_mail_id.send()
+        self.assertEqual(sent.state, "sent")
+        self._run(DUE + timedelta(days=30))
+        failed = self._events(channel="email") - sent
+        self.assertEqual((failed.state, failed.level_id.name), ("queued", "Second"))
+        refused = smtplib.SMTPRecipientsRefused({"ap@golf.example.com": (550, b"mailbox unavailable")})
+        with (
+            self.mock_mail_gateway(),
+            patch.object(type(self.env["ir.mail_server"]), "send_email", side_effect=refused),
+            mute_logger("odoo.addons.mail.models.mail_mail"),
+        ):
+            failed.mail_mail_id.send()
+        self.assertEqual(failed.mail_mail_id.state, "exception")
+        self.assertEqual(failed.state, "failed", "the delivery failure is on the log")
+        self.assertIn("mailbox unavailable", failed.reason)
+        self.assertEqual(sent.state, "sent", "the earlier email keeps its outcome")
 
     def test_several_due_levels_run_the_highest_and_log_the_jumped(self):
         self._run(DUE + timedelta(days=35))
@@ -227,32 +243,42 @@ class TestEngine(CollectionsCommon, MockEmail):
         with freeze_time("2026-02-01 10:00:00"):
             self._invoice(other, (date(2026, 2, 1) - DUE).days, 500.0)
         self.env["ir.config_parameter"].sudo().set_param("account_collections.batch_size", "1")
-        Case = type(self.env["collection.case"])
-        original = Case._execute_levels
-        calls = []
+        Event = type(self.env["collection.event"])
+        original = Event._log
+        batches = []
 
-        def crash_on_second_batch(cases, levels, today, counts):
-            calls.append(cases.ids)
-            if len(calls) == 2:
-                raise RuntimeError("worker killed")
-            return original(cases, levels, today, counts)
+        def crash_after_writing_second_batch(events, vals_list):
+            logged = original(events, vals_list)
+            if any(vals.get("level_id") for vals in vals_list):
+                batches.append(logged.case_id.ids)
+                if len(batches) == 2:
+                    # the batch's cases, events and invoice links are written: the worker dies now
+                    events.env.flush_all()
+                    raise RuntimeError("worker killed")
+            return logged
 
         # not assertRaises: Odoo's rolls back everything inside it, the first batch included
-        with patch.object(Case, "_execute_levels", crash_on_second_batch):
+        with patch.object(Event, "_log", crash_after_writing_second_batch):
             crashed = False
             try:
                 self._run(DUE + timedelta(days=10))
             except RuntimeError:
                 crashed = True
             self.assertTrue(crashed, "the second batch should have crashed")
-        done = self.env["collection.case"].search([("level_id", "!=", False)])
-        self.assertEqual(len(done), 1, "the first batch stays executed, the second rolled back")
+        self.assertEqual(len(batches), 2)
+        self.env.invalidate_all()
+        first, second = (self.env["collection.case"].browse(ids) for ids in batches)
+        self.assertEqual(first.level_id.name, "First", "the first batch stays executed")
+        self.assertFalse(second.level_id, "the second batch is rolled back, the case included")
+        self.assertFalse(second.event_ids.filtered("level_id"), "and the events it had written")
         counts = self._run(DUE + timedelta(days=10))
         self.assertEqual(counts["cases"], 1, "the re-run only does what is left")
+        self.assertEqual(second.level_id.name, "First")
         emails = self.env["collection.event"].search(
             [("channel", "=", "email"), ("partner_id", "in", [self.customer.id, other.id])]
         )
         self.assertEqual(len(emails), 2, "each level sent exactly once")
+        self.assertEqual(emails.case_id, first | second)
 
     def test_run_date_must_be_iso(self):
         with self.assertRaisesRegex(UserError, "not a date"):

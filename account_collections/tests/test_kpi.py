@@ -1,4 +1,6 @@
-from datetime import date, timedelta
+from datetime import date
+
+from freezegun import freeze_time
 
 from odoo import Command, fields
 from odoo.exceptions import UserError
@@ -110,6 +112,7 @@ class TestCollectionKpi(CollectionsCommon):
 
 
 @tagged("post_install", "-at_install")
+@freeze_time("2026-05-20 12:00:00")  # one day for the ledger and the dashboard, whatever the hour or time zone
 class TestCollectionDashboard(CollectionsCommon):
     @classmethod
     def setUpClass(cls):
@@ -140,10 +143,12 @@ class TestCollectionDashboard(CollectionsCommon):
         )
         self.assertEqual(data["recovered_month"], 300.0)
         self.assertEqual(len(data["dso_trend"]), 12)
-        this_month = data["dso_trend"][-1]
-        today = fields.Date.context_today(self.env["res.partner"])
-        if (today - timedelta(days=41)).month == today.month:  # all invoices this month
-            self.assertEqual(this_month["receivables"], 1400.0)
+        last_month, this_month = data["dso_trend"][-2:]
+        self.assertEqual((last_month["month"], this_month["month"]), ("2026-04-01", "2026-05-01"))
+        # everything still open at the end of today, the April invoice included
+        self.assertEqual(this_month["receivables"], 1400.0)
+        # sold in May: Big 1000, Small 200 less its credit note of 300, the paid 300; in April: Small 500
+        self.assertEqual((last_month["credit_sales"], this_month["credit_sales"]), (500.0, 1200.0))
         self.assertEqual(
             [(row["partner"], row["amount_overdue"]) for row in data["top_overdue"]],
             [("Big Debtor", 1000.0), ("Small Debtor", 400.0)],

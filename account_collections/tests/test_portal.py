@@ -42,7 +42,13 @@ class TestPortal(CollectionsCommon, HttpCase):
             company_id=company.id,
             company_ids=[(6, 0, company.ids)],
         )
-        cls.today = fields.Date.context_today(cls.env["res.partner"])
+        # far from UTC: the portal's "today" is the customer's, a day ahead of UTC for most of the day
+        (cls.portal_a | cls.portal_b).tz = "Pacific/Kiritimati"
+
+    @property
+    def today(self):
+        """Today as the portal user sees it, read when the test needs it (not when the class was set up)."""
+        return fields.Date.context_today(self.env["res.partner"].with_user(self.portal_a))
 
     def _post(self, route, data, files=None):
         response = self.url_open(route, data={"csrf_token": http.Request.csrf_token(self), **data}, files=files)
@@ -132,6 +138,12 @@ class TestPortal(CollectionsCommon, HttpCase):
         self.assertIn("30 days", error)
         self.assertFalse(self._promises(self.invoice_a))
         self.assertFalse(self.invoice_a.collection_hold)
+        _response, error, success = self._post(
+            "/my/collections/promise", {"invoice_id": self.invoice_a.id, "date": str(self.today + timedelta(days=30))}
+        )
+        self.assertFalse(error, "30 days from the customer's today is the last date accepted")
+        self.assertTrue(success)
+        self.assertEqual(self._promises(self.invoice_a).promised_date, self.today + timedelta(days=30))
 
     def test_dispute_through_portal_with_file(self):
         case = self._case(self.customer_a)

@@ -105,11 +105,20 @@ class TestSettlement(SettlementCommon, MockEmail):
         self.assertEqual(case.settlement_count, 1)
 
     def test_collector_limit_refuses_a_larger_discount(self):
-        with self.assertRaisesRegex(UserError, r"beyond your limit of 10\.00 %.*Collections Manager"):
-            self._offer(user=self.collector, discount_percentage=20.0)
-        settlement = self.env["collection.settlement"].search([("partner_id", "=", self.customer.id)])
-        self.assertFalse(settlement, "nothing half-applied")
-        self.assertFalse(self.invoice.collection_hold)
+        self._run(DUE + timedelta(days=10))
+        case = self._case(self.customer)
+        day = DUE + timedelta(days=12)
+        with freeze_time(f"{day} 10:00:00"):
+            settlement = self._settlement(
+                case, user=self.collector, discount_percentage=20.0, deadline=day + timedelta(days=14)
+            )
+            events_before = case.event_ids
+            with self.assertRaisesInPlace(UserError, r"beyond your limit of 10\.00 %.*Collections Manager"):
+                settlement.action_offer()
+        self.assertEqual(settlement.state, "draft", "nothing half-applied")
+        self.assertFalse((self.invoice | self.invoice2).filtered("collection_hold"))
+        self.assertEqual(case.event_ids, events_before, "nothing logged")
+        self.assertFalse(settlement.access_token)
 
     def test_collector_limit_is_configurable(self):
         self.company.collection_settlement_user_max_discount = 25.0

@@ -123,7 +123,9 @@ class CollectionAgencyPlacement(models.Model):
             return {"applied": 0, "errors": []}  # every line was applied by earlier files
         if any(change["remitted"] for change in changes):
             self.agency_id._check_settlement_ready()
-        applied = self._import_apply(changes, raw, filename, checksum)
+        # all or nothing, whoever calls: a failure while applying leaves no line half-applied
+        with self.env.cr.savepoint():
+            applied = self._import_apply(changes, raw, filename, checksum)
         return {"applied": applied, "errors": []}
 
     def _import_refusal(self):

@@ -11,3 +11,4 @@ from . import test_workflow_fields
 from . import test_import_hardening
 from . import test_placement_file
 from . import test_agency_portal_hardening
+from . import test_import_atomic

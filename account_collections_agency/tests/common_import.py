@@ -94,7 +94,8 @@ class AgencyImportCommon(CollectionsCommon):
         """Import must fail with exactly the ``expected`` (line, column, message regex) errors and change nothing."""
         placement = placement or self.placement
         before = self._state(placement)
-        with self.assertRaises(Exception) as catcher:  # noqa: B017 - the exact class is checked below
+        # not assertRaises: its rollback would hide what a failed import half-applied
+        with self.assertRaisesInPlace(Exception) as catcher:
             placement.import_file(data, filename)
         error = catcher.exception
         self.assertEqual(type(error).__name__, "AgencyImportError", str(error))

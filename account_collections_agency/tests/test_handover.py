@@ -111,9 +111,9 @@ class TestHandover(PlacementCommon):
         self.assertEqual(preview[old.id]["warning"], "time_barred")
         self.assertFalse(preview[old.id]["include"])
         self.assertIn("statute of limitations", preview[old.id]["warning_message"])
-        with self.assertRaisesRegex(UserError, "time-barred"):
+        with self.assertRaisesInPlace(UserError, "time-barred"):
             self._handover(case, include=old | self.invoice)
-        with self.assertRaisesRegex(ValidationError, "statute of limitations"):
+        with self.assertRaisesInPlace(ValidationError, "statute of limitations"):
             self.env["collection.agency.placement"]._create_from_cases(self.agency, old)
         self.assertFalse(self.env["collection.agency.placement"].search([("agency_id", "=", self.agency.id)]))
         self.assertEqual(case.stage_code, "new", "nothing was applied")

@@ -222,7 +222,7 @@ class TestAgencyImport(AgencyImportCommon):
     def test_remittance_needs_settlement_configuration(self):
         self.agency.journal_id = False
         before = self._state()
-        with self.assertRaisesRegex(
+        with self.assertRaisesInPlace(
             UserError, "Agency Recovery Ltd cannot settle remittances yet: set its Remittance Journal"
         ):
             self.placement.import_file(
@@ -273,6 +273,6 @@ class TestAgencyImport(AgencyImportCommon):
         )
         self.agency.user_ids = portal
         data = self._csv([[self.invoice_a.name, "in_progress", "", "", ""]])
-        with self.assertRaises(AccessError):
+        with self.assertRaisesInPlace(AccessError):
             self.placement.with_user(portal).import_file(data, "status.csv")
         self.assertEqual(self._line(self.invoice_a).status, "placed")
