@@ -1,11 +1,10 @@
 """The External API over XML-RPC, against a real Odoo server, the way an integration drives it.
 
-The test starts ``odoo-bin`` in a subprocess on a free local port, serving the test database
-(the one pytest-odoo runs on), and talks to it with Python's ``xmlrpc.client`` only. What the
-server writes is committed: every record gets a unique name, and the test removes what the ORM
-lets it remove; the rest (the append-only log, the engine's work on other cases of the company)
-stays in the throwaway test database. This module sorts last in ``tests/`` so that nothing runs
-after it on what it leaves.
+The test starts ``odoo-bin`` in a subprocess on a free local port and talks to it with Python's
+``xmlrpc.client`` only. The server runs on a copy of the test database (the one pytest-odoo runs
+on) made for this class and dropped after it: what the server commits (the customers, the engine's
+run over every case of the company, the append-only log) never reaches the test database, so the
+other tests see nothing of it, whatever order they run in.
 """
 
 import base64
@@ -13,6 +12,7 @@ import csv
 import io
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -21,13 +21,14 @@ import time
 import unittest
 import uuid
 import xmlrpc.client
+from contextlib import closing
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import odoo
 from odoo.tests import tagged
 from odoo.tests.common import get_db_name
-from odoo.tools import config
+from odoo.tools import SQL, config
 
 ADMIN_LOGIN = ADMIN_PASSWORD = "admin"  # the demo database's administrator
 STATUS_COLUMNS = ["invoice_number", "status", "amount_recovered", "payment_date", "note"]
@@ -37,6 +38,28 @@ def _free_port():
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def _postgres(query, *identifiers):
+    """Run a database-level statement (CREATE/DROP DATABASE) outside any transaction."""
+    connection = odoo.sql_db.db_connect("postgres")
+    with closing(connection.cursor()) as cr:
+        cr._cnx.autocommit = True
+        cr.execute(SQL(query, *map(SQL.identifier, identifiers)))
+
+
+def _copy_database(source, name):
+    """A copy of ``source`` and of its filestore (what the server reads of attachments)."""
+    odoo.sql_db.close_db(source)  # a template database must have no open connection
+    _postgres("CREATE DATABASE %s ENCODING 'unicode' TEMPLATE %s", name, source)
+    if os.path.exists(config.filestore(source)):
+        shutil.copytree(config.filestore(source), config.filestore(name))
+
+
+def _drop_database(name):
+    odoo.sql_db.close_db(name)
+    _postgres("DROP DATABASE IF EXISTS %s WITH (FORCE)", name)
+    shutil.rmtree(config.filestore(name), ignore_errors=True)
 
 
 def _daytime_tz():
@@ -52,7 +75,9 @@ class TestExternalApi(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.db = get_db_name()
+        # the server's own database: a copy of the test database, dropped once the class is done
+        cls.db = f"{get_db_name()}_xmlrpc_{uuid.uuid4().hex[:8]}"
+        _copy_database(get_db_name(), cls.db)
         cls.port = _free_port()
         cls.url = f"http://127.0.0.1:{cls.port}"
         log_fd, cls.log_path = tempfile.mkstemp(prefix="collections-xmlrpc-", suffix=".log")
@@ -87,11 +112,13 @@ class TestExternalApi(unittest.TestCase):
                 )
         except BaseException:
             cls._stop_server()
+            _drop_database(cls.db)
             raise
 
     @classmethod
     def tearDownClass(cls):
         cls._stop_server()
+        _drop_database(cls.db)
         super().tearDownClass()
 
     @classmethod

@@ -138,9 +138,8 @@ class CollectionCase(models.Model):
                 self.env.cr.commit()  # pylint: disable=invalid-commit  # cron batch boundary
                 self.env["ir.cron"]._notify_progress(done=done, remaining=len(due_ids) - done)
         # the reminders that failed at an earlier run (a case that ran a level now is not retried now)
-        retry_ids = [
-            case_id for case_id in engine._select_retry_case_ids(companies, today) if case_id not in set(due_ids)
-        ]
+        done_ids = set(due_ids)
+        retry_ids = [case_id for case_id in engine._select_retry_case_ids(companies, today) if case_id not in done_ids]
         for batch in split_every(batch_size, retry_ids):
             with self.env.cr.savepoint():
                 engine._retry_batch(list(batch), today, counts)

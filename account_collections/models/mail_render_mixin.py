@@ -96,7 +96,8 @@ class MailRenderMixin(models.AbstractModel):
             failed = {records: error}
         for record, error in failed.items():
             if error:
-                _logger.warning("%s could not render %s", self, record, exc_info=error)
+                # the first traceback tells what is wrong; the others would only repeat it
+                _logger.warning("%s could not render %s", self, record, exc_info=error if not errors else False)
                 errors[record.id] = self._collection_error_text(error)
         if errors:
             self._collection_notify_render_errors(records.browse(list(errors)), errors)
