@@ -16,6 +16,8 @@ class TestPaymentBehaviour(CollectionsCommon):
     def setUpClass(cls):
         super().setUpClass()
         cls.company = cls.company_data["company"]
+        # a history of several broken promises per case, recorded before any limit applied
+        cls.company.collection_promise_max_broken = 0
         cls.today = fields.Date.context_today(cls.env["res.partner"])
         # Alpha pays on the due date, always
         cls.alpha = cls._customer("Alpha Punctual")

@@ -14,6 +14,8 @@ class TestEffectiveness(CollectionsCommon):
     def setUpClass(cls):
         super().setUpClass()
         cls.company = cls.company_data["company"]
+        # a history of several broken promises per case, recorded before any limit applied
+        cls.company.collection_promise_max_broken = 0
         cls.today = fields.Date.context_today(cls.env["res.partner"])
         cls.first, cls.second = cls.policy.level_ids.filtered(lambda lvl: lvl.delay_days > 0)[:2]
         contact_day = cls._ago(40)
