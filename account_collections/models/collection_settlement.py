@@ -1,7 +1,7 @@
 from datetime import timedelta
 
 from odoo import Command, api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import float_compare, float_is_zero, float_round
 from odoo.tools.misc import format_amount
 
@@ -433,9 +433,18 @@ class CollectionSettlement(models.Model):
     def action_accept(self, on_portal=False):
         """The customer accepts the offer (on the portal, or told the collector): it stands until paid.
 
-        :param on_portal: accepted by the customer on the portal (logged as an inbound portal event)
+        :param on_portal: accepted by the customer on the portal (logged as an inbound portal event);
+            only the portal's own (superuser) path says so
         """
         check_group(self.env, GROUP_USER, self.env._("accept a settlement offer"))
+        if on_portal and not self.env.su:
+            raise AccessError(
+                self.env._(
+                    "Only the customer accepts %(settlements)s on the portal: record the customer's answer with "
+                    "action_accept() (Mark Accepted) instead.",
+                    settlements=", ".join(self.mapped("display_name")),
+                )
+            )
         not_offered = self.filtered(lambda s: s.state != "offered")
         if not_offered:
             raise UserError(

@@ -65,6 +65,8 @@ class TestWorkflowFields(WorkflowCommon):
             settlement.write({"amount_due": 100000.0})
         with self.assertRaisesRegex(AccessError, r"accepted_on_portal"):
             settlement.write({"accepted_on_portal": True})
+        with self.assertRaisesRegex(AccessError, "Only the customer accepts"):
+            settlement.action_accept(on_portal=True)
         settlement.action_accept()
         self.assertEqual(settlement.state, "accepted")
         self.assertFalse(settlement.accepted_on_portal)
