@@ -64,6 +64,13 @@ DECISIONS = {
     ("collection.case", "action_view_disputes"): USER,
     ("collection.case", "action_view_settlements"): USER,
     ("collection.case", "action_view_write_offs"): USER,
+    # ---------------------------------------------------------------- workflow fields (ORM, guarded)
+    ("collection.case", "create"): ACL,
+    ("collection.dispute", "write"): ACL,
+    ("collection.payment.plan.line", "create"): ACL,
+    ("collection.agency.placement", "write"): ACL,
+    ("collection.agency.placement.line", "create"): ACL,
+    ("collection.agency.placement.line", "write"): ACL,
     ("collection.case", "write"): ACL,
     ("collection.event", "action_print_letters"): USER,
     ("collection.event", "write"): ACL,
@@ -151,16 +158,26 @@ DECISIONS = {
 MODULE_PREFIX = "odoo.addons.account_collections"
 
 
+ORM_METHODS = frozenset({"create", "write", "unlink", "copy_data"})
+
+
 def public_methods(registry):
     """Every (model, method) a client can call that a class of the three addons defines."""
     from odoo.models import regex_private
 
     found = set()
     for model_name, model_class in registry.items():
+        # an abstract model has no records: its ORM overrides run only in the models that inherit it
+        skipped = ORM_METHODS if model_class._abstract else ()
         for cls in model_class.mro():
             if not (getattr(cls, "__module__", None) or "").startswith(MODULE_PREFIX):
                 continue
             for name, value in vars(cls).items():
-                if callable(value) and not isinstance(value, type) and not regex_private.match(name):
+                if (
+                    callable(value)
+                    and not isinstance(value, type)
+                    and not regex_private.match(name)
+                    and name not in skipped
+                ):
                     found.add((model_name, name))
     return found

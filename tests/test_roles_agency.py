@@ -30,10 +30,14 @@ class TestRolesAgency(RolesCommon):
         super().setUp()
         self.authenticate("roles_agency", "roles_agency")
 
-    def test_agency_sees_its_placement(self):
-        """The set-up is the one the agency works in: its placement is readable to it."""
+    def test_agency_sees_its_placement_on_its_page_only(self):
+        """The set-up is the one the agency works in: its placement shows on its portal page, and
+        the model itself is closed to it (the page shows only the columns the agency may see)."""
         placement = self.records["collection.agency.placement"]
-        self.assertTrue(placement.with_user(self.agency_user).has_access("read"))
+        self.assertFalse(placement.with_user(self.agency_user).has_access("read"))
+        response = self.url_open(f"/my/placements/{placement.id}")
+        self.assertEqual(response.status_code, 200)
+        self.assertIn(placement.name, response.text)
 
     def test_every_public_method_is_refused(self):
         allowed = {}
