@@ -78,14 +78,18 @@ class TestPublicMethodFuzz(PlacementCommon):
         """Record methods on ids that do not exist or belong to a company the user is not in."""
         other_company = self.env["res.company"].create({"name": "Foreign Ltd"})
         # sudo: cases are the refresh's to open
-        foreign_case = self.env["collection.case"].sudo().create(
-            {
-                "partner_id": self.customer.id,
-                "company_id": other_company.id,
-                "currency_id": other_company.currency_id.id,
-                "amount_due": 100.0,
-                "amount_overdue": 100.0,
-            }
+        foreign_case = (
+            self.env["collection.case"]
+            .sudo()
+            .create(
+                {
+                    "partner_id": self.customer.id,
+                    "company_id": other_company.id,
+                    "currency_id": other_company.currency_id.id,
+                    "amount_due": 100.0,
+                    "amount_overdue": 100.0,
+                }
+            )
         )
         for ids in ([10**9], foreign_case.ids):
             case = self.env["collection.case"].with_user(self.collector).browse(ids)
