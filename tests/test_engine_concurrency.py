@@ -1,64 +1,21 @@
 """Two engine workers on separate database connections split the work and never send twice."""
 
-from datetime import timedelta
-
-from odoo import SUPERUSER_ID, Command, api, fields
-from odoo.tests import TransactionCase, tagged
+from odoo import SUPERUSER_ID, api
+from odoo.tests import tagged
 from odoo.tools import split_every
+
+from .common_committed import CommittedCasesCase
 
 
 @tagged("post_install", "-at_install")
-class TestTwoWorkers(TransactionCase):
+class TestTwoWorkers(CommittedCasesCase):
     """Uses committed data on real connections (as two cron workers would), cleaned up afterwards."""
+
+    CUSTOMERS = ("Two Workers Ltd", "Second Worker Ltd")
 
     def setUp(self):
         super().setUp()
-        self.setup_cr = self.registry.cursor()
-        self.addCleanup(self.setup_cr.close)
-        env = api.Environment(self.setup_cr, SUPERUSER_ID, {})
-        company = env.ref("base.main_company")
-        self.saved_window = (company.collection_window_start, company.collection_window_end)
-        company.write({"collection_window_start": 0.0, "collection_window_end": 24.0})
-        self.today = fields.Date.context_today(env["res.partner"])
-        self.partner_ids, self.invoice_ids, self.case_ids = [], [], []
-        for name in ("Two Workers Ltd", "Second Worker Ltd"):
-            partner = env["res.partner"].create({"name": name, "email": "ap@two.example.com", "tz": "UTC"})
-            invoice = env["account.move"].create(
-                {
-                    "move_type": "out_invoice",
-                    "partner_id": partner.id,
-                    "company_id": company.id,
-                    "invoice_date": self.today - timedelta(days=20),
-                    "invoice_date_due": self.today - timedelta(days=15),
-                    "invoice_line_ids": [Command.create({"name": "Work", "price_unit": 300.0, "tax_ids": []})],
-                }
-            )
-            invoice.action_post()
-            self.partner_ids.append(partner.id)
-            self.invoice_ids.append(invoice.id)
-            self.case_ids.append(invoice.collection_case_id.id)
         self.case_id = self.case_ids[0]
-        self.setup_cr.commit()
-        self.addCleanup(self._cleanup)
-
-    def _cleanup(self):
-        cr = self.registry.cursor()
-        with cr:
-            env = api.Environment(cr, SUPERUSER_ID, {})
-            env.ref("base.main_company").write(
-                dict(zip(("collection_window_start", "collection_window_end"), self.saved_window, strict=True))
-            )
-            # the log is append-only through the ORM: remove the test's rows directly
-            cr.execute("DELETE FROM collection_event WHERE case_id = ANY(%s)", [self.case_ids])
-            env["mail.mail"].search([("model", "=", "collection.case"), ("res_id", "in", self.case_ids)]).unlink()
-            env["mail.activity"].search(
-                [("res_model", "=", "collection.case"), ("res_id", "in", self.case_ids)]
-            ).unlink()
-            invoices = env["account.move"].browse(self.invoice_ids)
-            invoices.with_context(collection_no_refresh=True).button_draft()
-            invoices.unlink()
-            cr.execute("DELETE FROM collection_case WHERE id = ANY(%s)", [self.case_ids])
-            env["res.partner"].browse(self.partner_ids).unlink()
 
     def _worker(self, cr):
         env = api.Environment(cr, SUPERUSER_ID, {})
