@@ -699,7 +699,8 @@ class CollectionAgencyPlacement(models.Model):
         attachment = self.env["ir.attachment"].create(
             {"name": filename, "raw": raw, "res_model": self._name, "res_id": self.id}
         )
-        file_import = self.env["collection.agency.import"].create(
+        # sudo: the import and its lines are the suite's record of what was applied, not the user's
+        file_import = self.env["collection.agency.import"].sudo().create(
             {
                 "placement_id": self.id,
                 "filename": filename,
@@ -733,7 +734,7 @@ class CollectionAgencyPlacement(models.Model):
                     "payment_date": change["payment_date"],
                 }
             )
-        import_line_records = self.env["collection.agency.import.line"].create(import_lines)
+        import_line_records = self.env["collection.agency.import.line"].sudo().create(import_lines)
         remittances = [change for change in changes if change["remitted"]]
         if remittances:
             # the agency's own remittance: not a payment made behind its back (see collection.case._close)

@@ -91,6 +91,22 @@ class TestImportAtomic(AgencyImportCommon, HttpCase):
             wizard.action_import()
         self._assert_nothing_applied(before)
 
+    def test_collector_imports_a_remittance_through_the_wizard(self):
+        """A Collections User (not a manager) imports the agency's remittance: lines, payment and
+        the import's record are booked for them."""
+        action = self.placement.with_user(self.collector).action_import_status()
+        wizard = (
+            self.env[action["res_model"]]
+            .with_user(self.collector)
+            .with_context(**action["context"])
+            .create({"file": self._remittance_file(), "filename": "remittance.csv"})
+        )
+        wizard.action_import()
+        file_import = self.env["collection.agency.import"].search([("placement_id", "=", self.placement.id)])
+        self.assertEqual(len(file_import), 1)
+        self.assertTrue(file_import.payment_ids, "the remittance is booked as a payment")
+        self.assertTrue(file_import.line_ids.payment_id)
+
     def test_portal_upload_fails_on_its_last_step_and_applies_nothing(self):
         self.authenticate("agency_atomic", "agency_atomic")
         before = self._state()
