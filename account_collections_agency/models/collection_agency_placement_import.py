@@ -700,14 +700,18 @@ class CollectionAgencyPlacement(models.Model):
             {"name": filename, "raw": raw, "res_model": self._name, "res_id": self.id}
         )
         # sudo: the import and its lines are the suite's record of what was applied, not the user's
-        file_import = self.env["collection.agency.import"].sudo().create(
-            {
-                "placement_id": self.id,
-                "filename": filename,
-                "checksum": checksum,
-                "applied_count": len(changes),
-                "attachment_id": attachment.id,
-            }
+        file_import = (
+            self.env["collection.agency.import"]
+            .sudo()
+            .create(
+                {
+                    "placement_id": self.id,
+                    "filename": filename,
+                    "checksum": checksum,
+                    "applied_count": len(changes),
+                    "attachment_id": attachment.id,
+                }
+            )
         )
         import_lines = []
         for change in changes:
