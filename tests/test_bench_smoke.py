@@ -82,6 +82,8 @@ def test_bench_quick_variant_prints_its_measures():
     assert first["cases"] > 0 and first["events"] > 0 and first["result"]["queued"] > 0
     assert second["cases"] == 0, "nothing is due twice the same day"
     assert second["result"]["queued"] == 0 and second["result"]["sent"] == 0
+    assert lines["dispatch"]["workers"] == 2, "the emails are dispatched by two cron workers at once"
+    assert sum(worker["cases"] for worker in lines["dispatch"]["per_worker"]) == lines["dispatch"]["cases"]
     dispatch = lines["dispatch"]["result"]
     assert dispatch["queued"] > 0 and dispatch["failed"] == 0, "the first run's reminder emails are rendered"
     assert dispatch["queued"] + dispatch["skipped"] < first["result"]["queued"], "letters are not emails"
@@ -92,5 +94,7 @@ def test_bench_quick_variant_prints_its_measures():
         "peak_rss_mb",
         "second_run_s",
         "aging_s",
+        "end_to_end_s",
     }
+    assert summary["targets"]["end_to_end_s"]["value"] >= summary["targets"]["refresh_plus_first_run_s"]["value"]
     assert summary["ratios"]["daily/floor"] > 0

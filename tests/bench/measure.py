@@ -1,12 +1,16 @@
 """Measure one engine operation on a benchmark database, in this process; print one JSON line.
 
 Usage: python measure.py -c ODOO_CONF -d DB --measure refresh|run1|run2|dispatch|aging|floor [--date YYYY-MM-DD]
+       [--worker]
 
 - refresh: ``collection.case.refresh_cases()`` (from zero on a fresh copy);
 - run1 / run2: ``collection.case.run_collections(date)``, the first and second run of the day
   (reminder emails and letters are queued events; no email rendered, no PDF);
 - dispatch: ``collection.event._dispatch_emails()``, the cron step after the run that renders the
-  queued reminder emails into Odoo's mail queue (never sent); ``cases`` counts the emails;
+  queued reminder emails into Odoo's mail queue (never sent); ``cases`` counts the emails. With
+  ``--worker`` it runs as one of several cron workers at once: it commits each batch as the cron
+  does, so the workers split the queue (``FOR UPDATE SKIP LOCKED``); the line gives its start and
+  end (``started``/``ended``, epoch seconds) for ``bench.py`` to sum the workers up;
 - aging: ``collection.aged.receivable.get_aging()`` over the whole ledger, when the model exists;
 - floor: one plain SQL scan of the open receivable lines, grouped by customer.
 
@@ -42,7 +46,7 @@ def scalar(cr, query):
     return cr.fetchone()[0]
 
 
-def operation(env, measure, run_date):
+def operation(env, measure, run_date, worker=False):
     """Return (callable, note); the callable returns (result, cases worked)."""
     day = datetime.date.fromisoformat(run_date)  # the run date in the context is a date object
     Case = env["collection.case"].with_context(collection_date=day)
@@ -64,7 +68,7 @@ def operation(env, measure, run_date):
 
         def dispatch():
             # the queued reminder emails of the first run, rendered into Odoo's mail queue
-            result = env["collection.event"].sudo().with_context(collection_date=day)._dispatch_emails()
+            result = env["collection.event"].sudo().with_context(collection_date=day)._dispatch_emails(commit=worker)
             return result, sum(result.values())
 
         return dispatch, None
@@ -96,6 +100,7 @@ def main():
     parser.add_argument("--measure", required=True, choices=["refresh", "run1", "run2", "dispatch", "aging", "floor"])
     parser.add_argument("--date", help="run date (default today)")
     parser.add_argument("--profile", help="write a cProfile dump of the operation to this file")
+    parser.add_argument("--worker", action="store_true", help="dispatch: one of several cron workers at once")
     args = parser.parse_args()
     run_date = args.date or time.strftime("%Y-%m-%d")
     with odoo_env(args.conf, args.database) as env:
@@ -107,7 +112,7 @@ def main():
             " WHERE move_type = 'out_invoice' AND state = 'posted'",
         )
         events_before = scalar(cr, "SELECT COUNT(*) FROM collection_event")
-        func, note = operation(env, args.measure, run_date)
+        func, note = operation(env, args.measure, run_date, worker=args.worker)
         line = {"measure": args.measure, "invoices": invoices, "customers": customers, "date": run_date}
         if func is None:
             line.update(cases=0, wall_s=None, queries=None, peak_rss_mb=None, events=0, note=note)
@@ -120,6 +125,7 @@ def main():
                 profiler = cProfile.Profile()
                 profiler.enable()
             queries_before = sql_db.sql_counter
+            started_at = time.time()
             cpu_before = sum(resource.getrusage(resource.RUSAGE_SELF)[:2])
             started = time.perf_counter()
             result, cases = func()
@@ -141,6 +147,8 @@ def main():
                 events=events,
                 queries_per_1000_cases=round(queries / cases * 1000, 1) if cases else None,
                 result=result,
+                started=round(started_at, 3),
+                ended=round(time.time(), 3),
             )
     print(json.dumps(line), flush=True)
 
