@@ -129,7 +129,7 @@ if ! "$PYTHON" "$HELPER" compare "$BEFORE" "$AFTER"; then
     die "The upgrade from $old_version ($UPGRADE_FROM) to $new_version lost or changed data (listed above)." \
         "Fix the migration scripts in account_collections/migrations/$new_version/, or, when a field" \
         "legitimately changes meaning or format, allow it with the reason in tests/upgrade/allowed_changes.py." \
-        "KEEP_DB=1 keeps the database for inspection."
+        "Snapshots: $BEFORE, $AFTER; KEEP_DB=1 keeps the database too."
 fi
 lap "compared"
 info "upgrade check passed in $((SECONDS - started)) s"

@@ -388,7 +388,7 @@ def main():
         after = json.loads(Path(args.after).read_text())
         failures = compare(before, after)
         if failures:
-            print(f"\n    {failures} difference(s) lost or changed data in the upgrade.")
+            print(f"\n    {failures} difference(s): data lost or changed by the upgrade")
             sys.exit(1)
         print("\n    nothing lost, nothing changed")
 
