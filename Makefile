@@ -1,11 +1,14 @@
 # Odoo Collections: the README's commands. Settings come from the environment (see README.md).
-.PHONY: run test lint install update bench pot
+.PHONY: run test upgrade-check lint install update bench pot
 
 run:       ## install what is missing, then serve Odoo with the demo database
 	bash setup/run.sh
 
 test:      ## fresh database, clean install, every test with pytest-odoo
 	bash setup/test.sh
+
+upgrade-check: ## install the previous release (b86a596) with demo data, run it, upgrade to this checkout: nothing lost
+	bash setup/upgrade_check.sh
 
 lint:      ## ruff and pylint-odoo on the addons
 	bash setup/lint.sh

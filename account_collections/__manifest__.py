@@ -3,7 +3,7 @@
 {
     "name": "Collections",
     "summary": "Payment follow-up and collections desk for customer receivables",
-    "version": "18.0.1.0.0",
+    "version": "18.0.2.0.0",
     "category": "Accounting/Accounting",
     "website": "https://github.com/odoo-collections/odoo-collections",
     "author": "Odoo Collections contributors",

@@ -44,15 +44,17 @@ as_root() {
     fi
 }
 
-# The addons path for the cached Odoo tree. The official repository keeps
-# addons in addons/ and odoo/addons/; the nightly source distribution merges
-# all of them into odoo/addons/ (a stale top-level addons/ may sit beside it
-# and must not shadow the real ones).
+# The addons path for the cached Odoo tree and a tree of our add-ons (this
+# checkout unless given). The official repository keeps addons in addons/ and
+# odoo/addons/; the nightly source distribution merges all of them into
+# odoo/addons/ (a stale top-level addons/ may sit beside it and must not shadow
+# the real ones).
 odoo_addons_path() {
+    local ours="${1:-$REPO_DIR}"
     if [ -d "$ODOO_DIR/odoo/addons/account" ]; then
-        printf '%s,%s' "$ODOO_DIR/odoo/addons" "$REPO_DIR"
+        printf '%s,%s' "$ODOO_DIR/odoo/addons" "$ours"
     else
-        printf '%s,%s,%s' "$ODOO_DIR/odoo/addons" "$ODOO_DIR/addons" "$REPO_DIR"
+        printf '%s,%s,%s' "$ODOO_DIR/odoo/addons" "$ODOO_DIR/addons" "$ours"
     fi
 }
 
