@@ -30,15 +30,11 @@ from . import account_move_settlement
 from . import collection_settlement
 from . import collection_case_settlement
 from . import collection_event_settlement
-from . import res_company_settlement
-from . import res_config_settings_settlement
 from . import collection_aged_receivable
 from . import collection_kpi_month
 from . import collection_case_dashboard
 from . import collection_write_off
 from . import collection_case_write_off
-from . import res_company_write_off
-from . import res_config_settings_write_off
 from . import res_partner_behaviour
 from . import collection_case_behaviour
 from . import collection_legal_cost
