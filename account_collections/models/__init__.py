@@ -15,7 +15,6 @@ from . import collection_case_engine
 from . import mail_mail
 from . import collection_dispute
 from . import collection_case_dispute
-from . import account_move_dispute
 from . import collection_payment_plan
 from . import collection_payment_plan_line
 from . import collection_case_plan
@@ -25,8 +24,6 @@ from . import collection_case_worklist
 from . import mail_template
 from . import mail_render_mixin
 from . import collection_case_tracking
-from . import account_move_early_payment
-from . import account_move_settlement
 from . import collection_settlement
 from . import collection_case_settlement
 from . import collection_event_settlement
