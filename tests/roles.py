@@ -123,6 +123,7 @@ DECISIONS = {
     ("account.move", "action_view_collection_disputes"): USER,
     ("account.move", "button_draft"): ODOO,
     ("account.move", "button_cancel"): ODOO,
+    ("account.move", "create"): ODOO,
     ("account.move", "write"): ODOO,
     ("account.move.line", "remove_move_reconcile"): ODOO,
     ("res.partner", "action_send_collection_statement"): USER,

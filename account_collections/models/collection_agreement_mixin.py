@@ -3,9 +3,11 @@ from odoo import Command, fields, models
 
 class CollectionAgreementMixin(models.AbstractModel):
     """What every agreement with a customer about its case shares (promise to pay, payment plan,
-    settlement offer): the case it belongs to, and the customer, company and currency of that case."""
+    settlement offer): the case it belongs to, and the customer, company and currency of that case;
+    a state set by its workflow, which decides the hold of its invoices."""
 
     _name = "collection.agreement.mixin"
+    _inherit = ["collection.workflow.mixin"]
     _description = "Collections Agreement"
 
     case_id = fields.Many2one(
@@ -21,6 +23,14 @@ class CollectionAgreementMixin(models.AbstractModel):
     partner_id = fields.Many2one(related="case_id.partner_id", string="Customer", store=True, index=True)
     company_id = fields.Many2one(related="case_id.company_id", store=True, index=True)
     currency_id = fields.Many2one(related="case_id.currency_id", store=True)
+
+    def _write_workflow(self, vals):
+        """A new state may start or end the hold of the invoices (``account.move.collection_hold``
+        follows it): the cases of the invoices whose hold changes are refreshed with it."""
+        if "state" not in vals:
+            return super()._write_workflow(vals)
+        with self.invoice_ids._collection_refresh_held():
+            return super()._write_workflow(vals)
 
     def _email_customers(self, template, summaries):
         """Queue ``template`` to the customer of each agreement, under the case's channel guards,

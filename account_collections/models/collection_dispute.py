@@ -222,7 +222,6 @@ class CollectionDispute(models.Model):
             dispute._check_can_open()
         today = fields.Date.context_today(self)
         self._write_workflow({"state": "open", "date_open": today})
-        self.invoice_id._collection_sync_hold()
         self.env["collection.event"].sudo().create(
             [
                 dispute.case_id._event_vals(
@@ -287,6 +286,14 @@ class CollectionDispute(models.Model):
             )
         invoice._collection_check_agreement("dispute", self)
         self._check_amount_within_residual()
+
+    def _write_workflow(self, vals):
+        """A new state may start or end the hold of the invoice (``account.move.collection_hold``
+        follows it): the case is refreshed when it does."""
+        if "state" not in vals:
+            return super()._write_workflow(vals)
+        with self.invoice_id._collection_refresh_held():
+            return super()._write_workflow(vals)
 
     def _event_channel(self):
         return "portal" if self.env.context.get("collection_channel") == "portal" else "system"
@@ -407,7 +414,6 @@ class CollectionDispute(models.Model):
         if resolution:
             vals["resolution"] = resolution
         self._write_workflow(vals)
-        self.invoice_id._collection_sync_hold()
         events = []
         for dispute in self:
             name = self.env._(

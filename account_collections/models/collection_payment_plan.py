@@ -390,18 +390,16 @@ class CollectionPaymentPlan(models.Model):
         for plan in self:
             plan._write_workflow(
                 {
-                    "state": "active",
-                    "activation_date": today,
                     "amount_residual_at_activation": plan.currency_id.round(
                         sum(plan.invoice_ids.mapped("amount_residual"))
-                    ),
+                    )
                 }
             )
             # the agreement itself tells the customer about installments due within the reminder lead time
             plan.line_ids.filtered(lambda ln, p=plan: ln.due_date <= reminder_until[p.id])._write_workflow(
                 {"reminder_sent": True}
             )
-        self.invoice_ids._collection_sync_hold()
+        self._write_workflow({"state": "active", "activation_date": today})
         self.case_id._move_to_agreement_stage("plan")
         self.env["collection.event"].sudo().create(
             [
@@ -452,7 +450,6 @@ class CollectionPaymentPlan(models.Model):
         today = self.env["collection.case"]._collection_today()
         active = self.filtered(lambda p: p.state == "active")
         self._write_workflow({"state": "cancelled", "end_date": today})
-        active._release_invoices()
         self.env["collection.event"].sudo().create(
             [
                 plan.case_id._event_vals(
@@ -465,10 +462,6 @@ class CollectionPaymentPlan(models.Model):
         )
         active.case_id.filtered(lambda c: c.stage_code == "plan")._move_to_agreement_stage("reminded")
         return True
-
-    def _release_invoices(self):
-        """Lift the plan hold from the invoices (other agreements' holds are theirs to lift)."""
-        self.invoice_ids._collection_sync_hold()
 
     def _update_payments(self, today):
         """Allocate what was paid on the invoices since activation to the installments, oldest first,
@@ -518,7 +511,6 @@ class CollectionPaymentPlan(models.Model):
         if not self:
             return
         self._write_workflow({"state": "completed", "end_date": today})
-        self._release_invoices()
         self.env["collection.event"].sudo().create(
             [
                 plan.case_id._event_vals(
@@ -537,7 +529,6 @@ class CollectionPaymentPlan(models.Model):
         if not self:
             return
         self._write_workflow({"state": "broken", "end_date": today})
-        self._release_invoices()
         late = self.line_ids.filtered(lambda ln: ln.state != "paid" and ln.due_date < today)
         late._write_workflow({"state": "late"})
         self.env["collection.event"].sudo().create(

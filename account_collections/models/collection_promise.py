@@ -301,10 +301,8 @@ class CollectionPromise(models.Model):
             promise._validate()
         today = self.case_id._collection_today()
         for promise in self:
-            promise._write_workflow(
-                {"state": "open", "confirm_date": today, "amount_residual_at_confirm": promise.amount_residual}
-            )
-        self.invoice_ids._collection_sync_hold()
+            promise._write_workflow({"amount_residual_at_confirm": promise.amount_residual})
+        self._write_workflow({"state": "open", "confirm_date": today})
         self.case_id._move_to_agreement_stage("promised")
         self.env["collection.event"].sudo().create(
             [
@@ -413,7 +411,6 @@ class CollectionPromise(models.Model):
         """
         if not self:
             return
-        self.invoice_ids._collection_sync_hold()
         self.env["collection.event"].sudo().create(
             [
                 promise.case_id._event_vals(

@@ -393,10 +393,9 @@ class CollectionSettlement(models.Model):
                 settlement._write_workflow({"amount_due": residual})
         for settlement in self:
             settlement._validate_offer(today)
+        self._write_workflow({"state": "offered", "offer_date": today})
         for settlement in self:
-            settlement._write_workflow({"state": "offered", "offer_date": today})
             settlement._portal_ensure_token()
-        self.invoice_ids._collection_sync_hold()
         self.env["collection.event"].sudo().create(
             [
                 settlement.case_id._event_vals(
@@ -639,7 +638,6 @@ class CollectionSettlement(models.Model):
         """
         if not self:
             return
-        self.invoice_ids._collection_sync_hold()
         self.env["collection.event"].sudo().create(
             [
                 settlement.case_id._event_vals(names[settlement], invoice_ids=[Command.set(settlement.invoice_ids.ids)])

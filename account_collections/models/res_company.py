@@ -3,8 +3,11 @@ from odoo.exceptions import ValidationError
 
 
 class ResCompany(models.Model):
+    """The collections settings of a company."""
+
     _inherit = "res.company"
 
+    # contact rules, promises, statute of limitations
     collection_window_start = fields.Float(
         string="Contact Window Start",
         default=8.0,
@@ -38,6 +41,7 @@ class ResCompany(models.Model):
         "automatically. 0 disables the check.",
     )
 
+    # thank-you email, late fees and interest
     collection_send_thanks = fields.Boolean(
         string="Thank-you Email",
         help="Email the customer a thank-you note when a collection case is paid in full.",
@@ -69,6 +73,7 @@ class ResCompany(models.Model):
         string="Interest Margin (points)", digits=(5, 2), default=8.0, help="Points added to the reference rate."
     )
 
+    # payment plans
     collection_plan_reminder_days = fields.Integer(
         string="Installment Reminder (days before)",
         default=3,
@@ -76,6 +81,53 @@ class ResCompany(models.Model):
         "falls due (0: no reminder).",
     )
 
+    # settlement offers: how much of a debt collectors may give up
+    collection_settlement_user_max_discount = fields.Float(
+        string="Settlement Discount Limit (Users)",
+        digits=(5, 2),
+        default=10.0,
+        help="Largest discount, in % of the amount due, a Collections User may offer in a settlement.",
+    )
+    collection_settlement_manager_max_discount = fields.Float(
+        string="Settlement Discount Limit (Managers)",
+        digits=(5, 2),
+        default=100.0,
+        help="Largest discount, in % of the amount due, a Collections Manager may offer in a settlement "
+        "(100 = no limit).",
+    )
+
+    # bad-debt write-offs
+    collection_bad_debt_account_id = fields.Many2one(
+        "account.account",
+        string="Bad Debt Account",
+        check_company=True,
+        domain="[('account_type', 'in', ('expense', 'expense_direct_cost'))]",
+        help="Expense account debited by bad-debt write-offs (and used on write-off credit notes).",
+    )
+    collection_write_off_journal_id = fields.Many2one(
+        "account.journal",
+        string="Write-off Journal",
+        check_company=True,
+        domain="[('type', '=', 'general')]",
+        help="Miscellaneous journal of the write-off entries (credit notes use the invoice's journal). "
+        "Empty: the first miscellaneous journal of the company.",
+    )
+    collection_write_off_mode = fields.Selection(
+        [("entry", "Journal Entry"), ("credit_note", "Credit Note")],
+        string="Write-off Mode",
+        default="entry",
+        help="Journal Entry: bad-debt expense against the receivable, the VAT already declared is kept. "
+        "Credit Note: a customer credit note on the bad-debt account with the invoice's taxes pro rata, "
+        "to recover the output VAT where the law grants bad-debt relief.",
+    )
+    collection_write_off_limit = fields.Monetary(
+        string="Collector Write-off Limit",
+        currency_field="currency_id",
+        help="Collections Users may write off up to this amount per write-off (company currency); above it, "
+        "only Collections Managers. 0: only managers write off.",
+    )
+
+    # ------------------------------------------------------------------ constraints
     @api.constrains(
         "collection_window_start",
         "collection_window_end",
@@ -118,3 +170,33 @@ class ResCompany(models.Model):
                         company=company.name,
                     )
                 )
+
+    @api.constrains("collection_settlement_user_max_discount", "collection_settlement_manager_max_discount")
+    def _check_collection_settlement_limits(self):
+        for company in self:
+            user_limit = company.collection_settlement_user_max_discount
+            manager_limit = company.collection_settlement_manager_max_discount
+            if not (0 <= user_limit <= 100 and 0 <= manager_limit <= 100):
+                raise ValidationError(
+                    self.env._(
+                        "The settlement discount limits of %(company)s must be between 0 %% and 100 %%.",
+                        company=company.name,
+                    )
+                )
+            if user_limit > manager_limit:
+                raise ValidationError(
+                    self.env._(
+                        "The settlement discount limit of Collections Users of %(company)s (%(user).2f %%) "
+                        "cannot exceed the one of Collections Managers (%(manager).2f %%).",
+                        company=company.name,
+                        user=user_limit,
+                        manager=manager_limit,
+                    )
+                )
+
+    @api.constrains("collection_write_off_limit")
+    def _check_collection_write_off_limit(self):
+        for company in self.filtered(lambda c: c.collection_write_off_limit < 0):
+            raise ValidationError(
+                self.env._("The collector write-off limit of %(company)s cannot be negative.", company=company.name)
+            )

@@ -2,8 +2,11 @@ from odoo import fields, models
 
 
 class ResConfigSettings(models.TransientModel):
+    """The company's collections settings, in Accounting > Configuration > Settings > Collections."""
+
     _inherit = "res.config.settings"
 
+    # contact rules, promises, statute of limitations, charges, payment plans
     collection_window_start = fields.Float(related="company_id.collection_window_start", readonly=False)
     collection_window_end = fields.Float(related="company_id.collection_window_end", readonly=False)
     collection_weekly_cap = fields.Integer(related="company_id.collection_weekly_cap", readonly=False)
@@ -19,3 +22,21 @@ class ResConfigSettings(models.TransientModel):
     collection_reference_rate = fields.Float(related="company_id.collection_reference_rate", readonly=False)
     collection_interest_margin = fields.Float(related="company_id.collection_interest_margin", readonly=False)
     collection_plan_reminder_days = fields.Integer(related="company_id.collection_plan_reminder_days", readonly=False)
+
+    # settlement offers
+    collection_settlement_user_max_discount = fields.Float(
+        related="company_id.collection_settlement_user_max_discount", readonly=False
+    )
+    collection_settlement_manager_max_discount = fields.Float(
+        related="company_id.collection_settlement_manager_max_discount", readonly=False
+    )
+
+    # bad-debt write-offs
+    collection_bad_debt_account_id = fields.Many2one(
+        related="company_id.collection_bad_debt_account_id", readonly=False
+    )
+    collection_write_off_journal_id = fields.Many2one(
+        related="company_id.collection_write_off_journal_id", readonly=False
+    )
+    collection_write_off_mode = fields.Selection(related="company_id.collection_write_off_mode", readonly=False)
+    collection_write_off_limit = fields.Monetary(related="company_id.collection_write_off_limit", readonly=False)

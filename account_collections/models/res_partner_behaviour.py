@@ -109,6 +109,10 @@ class ResPartner(models.Model):
     def _behaviour_changed_partner_ids(self, companies):
         """Customers never computed, or with a receivable line of a customer invoice written
         (paid, reconciled, unreconciled, posted...) or a promise broken since their last computation."""
+        self.env["account.move.line"].flush_model(["display_type", "move_id", "company_id", "write_date"])
+        self.env["account.move"].flush_model(["commercial_partner_id", "move_type"])
+        self.env["collection.promise"].flush_model(["partner_id", "state", "company_id", "write_date"])
+        self.flush_model(["behaviour_date"])
         rows = self.env.execute_query(
             SQL(
                 """

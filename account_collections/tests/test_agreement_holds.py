@@ -3,9 +3,12 @@ from datetime import date, timedelta
 from freezegun import freeze_time
 
 from odoo import Command
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.modules.migration import load_script
 from odoo.tests import Form, tagged
+from odoo.tools.misc import file_path
 
+from odoo.addons.account_collections.models.account_move import HOLD_SOURCES
 from odoo.addons.mail.tests.common import MockEmail
 
 from .common import CollectionsCommon
@@ -176,6 +179,179 @@ class TestAgreementHolds(CollectionsCommon, MockEmail):
         self.env["res.config.settings"].create({"collection_promise_max_broken": 3}).execute()
         self.assertEqual(self.company.collection_promise_max_broken, 3)
         self.assertEqual(self._promise(case, day + timedelta(days=5), day=day).state, "open")
+
+    # ------------------------------------------------------------------ the hold follows the agreements
+    def test_the_hold_shows_the_first_agreement_standing_in_the_documented_priority(self):
+        self.assertEqual([source[0] for source in HOLD_SOURCES], ["dispute", "settlement", "plan", "promise"])
+        case = self._reminded_case()
+        # all four on one invoice, as superuser (the actions refuse most of these pairs: the hold still
+        # has one answer)
+        with at(DAY):
+            agreements = {
+                "promise": self.env["collection.promise"]
+                .sudo()
+                .create(
+                    {
+                        "case_id": case.id,
+                        "invoice_ids": [Command.set(self.invoice.ids)],
+                        "amount": 100.0,
+                        "promised_date": DAY + timedelta(days=5),
+                        "state": "open",
+                    }
+                ),
+            }
+            self.assertEqual(self.invoice.collection_hold, "promise", "an agreement created live holds at once")
+            agreements["plan"] = (
+                self.env["collection.payment.plan"]
+                .sudo()
+                .create(
+                    {
+                        "case_id": case.id,
+                        "invoice_ids": [Command.set(self.invoice.ids)],
+                        "start_date": DAY,
+                        "installment_count": 2,
+                        "interval": "weekly",
+                        "state": "active",
+                    }
+                )
+            )
+            self.assertEqual(self.invoice.collection_hold, "plan")
+            agreements["settlement"] = (
+                self.env["collection.settlement"]
+                .sudo()
+                .create(
+                    {
+                        "case_id": case.id,
+                        "invoice_ids": [Command.set(self.invoice.ids)],
+                        "amount_settled": 900.0,
+                        "deadline": DAY + timedelta(days=14),
+                        "state": "offered",
+                    }
+                )
+            )
+            self.assertEqual(self.invoice.collection_hold, "settlement")
+            agreements["dispute"] = (
+                self.env["collection.dispute"]
+                .sudo()
+                .create(
+                    {
+                        "case_id": case.id,
+                        "invoice_id": self.invoice.id,
+                        "reason": "quality",
+                        "amount": 100.0,
+                        "state": "open",
+                    }
+                )
+            )
+        self.assertEqual(self.invoice.collection_hold, "dispute")
+        self.assertFalse(self.invoice2.collection_hold, "the other invoice is covered by none of them")
+        # ending the one that shows uncovers the next
+        for ended, state, shown in (
+            ("dispute", "rejected", "settlement"),
+            ("settlement", "cancelled", "plan"),
+            ("plan", "cancelled", "promise"),
+            ("promise", "cancelled", False),
+        ):
+            agreements[ended].write({"state": state})
+            self.assertEqual(self.invoice.collection_hold, shown, f"{ended} {state}")
+
+    def test_an_agreements_action_puts_the_invoice_on_hold_and_refreshes_the_case(self):
+        case = self._reminded_case()
+        owed = self.invoice.amount_residual + self.invoice2.amount_residual
+        self.assertEqual(case.amount_overdue, owed)
+        promise = self._promise(case, DAY + timedelta(days=10))
+        self.assertEqual(self.invoice.collection_hold, "promise")
+        self.assertEqual(
+            case.amount_overdue, self.invoice2.amount_residual, "the case no longer counts the held invoice as overdue"
+        )
+        self.assertEqual(case.dunning_invoice_ids, self.invoice2)
+        with at(DAY):
+            promise.with_user(self.collector).action_cancel(reason="Customer changed their mind")
+        self.assertFalse(self.invoice.collection_hold, "the hold ends with the promise")
+        self.assertEqual(case.amount_overdue, owed, "and the case counts the invoice as overdue again")
+        self.assertEqual(case.dunning_invoice_ids, self.invoice | self.invoice2)
+
+    def test_a_higher_agreement_ending_uncovers_the_lower_one_through_the_actions(self):
+        case = self._reminded_case()
+        settlement = self._offer(case, self.invoice)
+        dispute = self._dispute(case, self.invoice)
+        self.assertEqual(self.invoice.collection_hold, "dispute")
+        dispute.resolution = "Explained"
+        with at(DAY):
+            dispute.with_user(self.collector).action_resolve()
+        self.assertEqual(self.invoice.collection_hold, "settlement", "the offer shows once the dispute ended")
+        with at(DAY):
+            settlement.with_user(self.collection_manager).action_cancel(reason="Customer refused")
+        self.assertFalse(self.invoice.collection_hold)
+
+    def test_nobody_sets_the_hold_by_hand(self):
+        case = self._reminded_case()
+        self._promise(case, DAY + timedelta(days=10))
+        for env in (self.env, self.env(su=True), self.collection_manager.sudo().env):
+            with self.subTest(user=env.user.login, su=env.su), self.assertRaisesRegex(AccessError, "collection_hold"):
+                self.invoice.with_env(env).write({"collection_hold": False})
+        with self.assertRaisesRegex(AccessError, "collection_hold"):
+            self.invoice2.sudo().write({"collection_hold": "dispute"})
+        with self.assertRaisesRegex(AccessError, "collection_hold"):
+            self.env["account.move"].create(
+                {"move_type": "out_invoice", "partner_id": self.customer.id, "collection_hold": "promise"}
+            )
+        self.invoice.invalidate_recordset()
+        self.assertEqual((self.invoice | self.invoice2).mapped("collection_hold"), ["promise", False])
+        self.assertTrue(self.env["account.move"].fields_get(["collection_hold"])["collection_hold"]["readonly"])
+
+    def test_the_hold_is_computed_with_one_query_per_kind_of_agreement_for_a_batch(self):
+        with at(DAY):
+            invoices = self.invoice | self.invoice2
+            for amount in (10.0, 20.0, 30.0, 40.0):
+                invoices |= self._invoice(self.customer, 5, amount)
+        field = self.env["account.move"]._fields["collection_hold"]
+
+        def queries(moves):
+            self.env.flush_all()
+            self.env.invalidate_all()
+            self.env.add_to_compute(field, moves)
+            count = self.env.cr.sql_log_count
+            moves._recompute_recordset(["collection_hold"])
+            return self.env.cr.sql_log_count - count
+
+        self.assertEqual(queries(invoices), queries(self.invoice), "as many queries for six invoices as for one")
+        self.assertLessEqual(queries(invoices), len(HOLD_SOURCES))
+
+    def test_the_upgrade_keeps_the_holds_and_restores_lost_ones(self):
+        case = self._reminded_case()
+        self._promise(case, DAY + timedelta(days=10))
+        self._offer(case, self.invoice2)
+        with at(DAY):
+            unheld = self._invoice(self.customer, 5, 50.0)
+        migration = load_script(file_path("account_collections/migrations/18.0.2.0.0/post-hold.py"), "post_hold")
+        self.assertEqual(migration.recompute_holds(self.env), {}, "holds that follow the agreements stay as they are")
+        self.assertEqual(
+            (self.invoice | self.invoice2 | unheld).mapped("collection_hold"), ["promise", "settlement", False]
+        )
+        # the table as earlier code could leave it: holds lost, a hold no agreement explains
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE account_move SET collection_hold = NULL WHERE id = ANY(%s)", [(self.invoice | self.invoice2).ids]
+        )
+        self.env.cr.execute("UPDATE account_move SET collection_hold = 'dispute' WHERE id = %s", [unheld.id])
+        self.env.invalidate_all()
+        with self.assertLogs("post_hold", level="WARNING") as logs:
+            migration.migrate(self.env.cr, "18.0.1.0.0")
+        self.assertIn("3 invoices", logs.output[0])
+        self.assertIn(f"{unheld.name} (dispute -> none)", logs.output[0])
+        self.assertEqual(
+            (self.invoice | self.invoice2 | unheld).mapped("collection_hold"), ["promise", "settlement", False]
+        )
+        self.env.cr.execute(
+            "SELECT id, collection_hold FROM account_move WHERE id = ANY(%s)",
+            [(self.invoice | self.invoice2 | unheld).ids],
+        )
+        self.assertEqual(
+            dict(self.env.cr.fetchall()),
+            {self.invoice.id: "promise", self.invoice2.id: "settlement", unheld.id: None},
+            "written to the table",
+        )
 
     # ------------------------------------------------------------------ item 6: handed-over cases keep their stage
     def _legal_case(self):
