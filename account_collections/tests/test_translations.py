@@ -39,8 +39,11 @@ RAW_MARKERS = ("t-out", "t-esc", "t-if", "t-foreach", "t-att", "t-field", "{{", 
 
 
 def _placeholders(text):
-    """Format placeholders, sorted; the string literals inside {{ }} expressions are text."""
-    return sorted(QUOTED_RE.sub("''", found) if found.startswith("{{") else found for found in FORMAT_RE.findall(text))
+    """Format placeholders, sorted; the string literals inside {{ }} expressions are text. A named
+    placeholder (``%(name)s``) counts once: a translation may name it again or once less."""
+    found = [QUOTED_RE.sub("''", item) if item.startswith("{{") else item for item in FORMAT_RE.findall(text)]
+    named = {item for item in found if item.startswith("%(")}
+    return sorted([item for item in found if not item.startswith("%(")] + list(named))
 
 
 def _tags(text):
