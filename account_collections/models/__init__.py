@@ -5,7 +5,6 @@ from . import collection_level
 from . import collection_case
 from . import collection_agreement_mixin
 from . import collection_event
-from . import collection_event_dispatch
 from . import res_company
 from . import res_config_settings
 from . import res_partner
@@ -29,7 +28,6 @@ from . import account_move_early_payment
 from . import account_move_settlement
 from . import collection_settlement
 from . import collection_case_settlement
-from . import collection_event_settlement
 from . import res_company_settlement
 from . import res_config_settings_settlement
 from . import collection_aged_receivable
