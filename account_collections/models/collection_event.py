@@ -309,6 +309,7 @@ class CollectionEvent(models.Model):
                     return group_mails
 
                 mails, errors = template._collection_render_isolated(cases, render)
+            # the composer emptied the cache: the batch's events are read again, all at once (prefetch)
             for event in events:
                 mail = mails.get(event.case_id.id)
                 if mail:
