@@ -8,9 +8,12 @@ agreements and pauses alone: what is tested is the batching, the commits and the
 from contextlib import ExitStack, contextmanager
 from unittest.mock import patch
 
+import psycopg2
+
 from odoo import SUPERUSER_ID, api
 from odoo.modules import module as odoo_module
 from odoo.tests import tagged
+from odoo.tools import mute_logger
 
 from .common_committed import CommittedCasesCase
 
@@ -135,20 +138,66 @@ class TestCommittedEngine(CommittedCasesCase):
             self.assertFalse({key: n for key, n in self._level_events(cr).items() if n > 1}, "no duplicate event")
 
     # ------------------------------------------------------------------ two dispatch workers
-    def test_two_dispatch_workers_skip_each_others_emails(self):
-        """Dispatch A renders its first batch (event 1 locked) when dispatch B starts: B renders
-        event 2, skips event 1 instead of waiting for it, and no reminder is rendered twice."""
+    def _queue_reminders(self):
+        """The run's reminder email of each test case, queued and committed, with the invoices'
+        portal tokens the reminders link to (so that the workers write nothing but their emails and
+        the events' outcomes: only the locks on the events keep them apart)."""
         with self.registry.cursor() as cr:
             env = self._env(cr)
             Case = env["collection.case"].with_context(collection_date=str(self.today))
             counts = Case._empty_counts()
             Case._execute_batch(self.case_ids, self.today, counts)
             self.assertEqual(counts["queued"], 2)
+            Case.browse(self.case_ids)._ensure_invoice_access_tokens()
+
+    @contextmanager
+    def _counting_renders(self):
+        """Every rendering of a reminder email, on whichever connection: [(cursor, case ids)]."""
+        Template = type(self.env["mail.template"])
+        create_mails = Template._collection_create_mails
+        renders = []
+
+        def counting(template, records):
+            renders.append((records.env.cr, records.ids))
+            return create_mails(template, records)
+
+        with patch.object(Template, "_collection_create_mails", counting):
+            yield renders
+
+    def _renders_per_case(self, renders):
+        rendered = [case_id for _cr, case_ids in renders for case_id in case_ids]
+        return {case_id: rendered.count(case_id) for case_id in self.case_ids}
+
+    def _mails_per_case(self, cr):
+        """{case: emails in the mail queue} of the test's reminders, and their count in all."""
+        cr.execute(
+            """
+            SELECT e.case_id, count(m.id) FROM collection_event e
+              JOIN mail_mail m ON m.id = e.mail_mail_id
+             WHERE e.case_id = ANY(%s) AND e.channel = 'email' GROUP BY e.case_id
+            """,
+            [self.case_ids],
+        )
+        per_case = dict(cr.fetchall())
+        cr.execute(
+            """
+            SELECT count(*) FROM mail_mail m JOIN mail_message msg ON msg.id = m.mail_message_id
+             WHERE msg.model = 'collection.case' AND msg.res_id = ANY(%s)
+            """,
+            [self.case_ids],
+        )
+        return per_case, cr.fetchone()[0]
+
+    def test_two_dispatch_workers_skip_each_others_emails(self):
+        """Dispatch A renders its first batch (event 1 locked) when dispatch B starts: B renders
+        event 2, skips event 1 instead of waiting for it, and no reminder is rendered twice."""
+        first, second = self.case_ids
+        self._queue_reminders()
         Event = type(self.env["collection.event"])
         render = Event._render_queued_emails
         counts_b = []
 
-        with self.registry.cursor() as cr_a, self.registry.cursor() as cr_b:
+        with self.registry.cursor() as cr_a, self.registry.cursor() as cr_b, self._counting_renders() as renders:
 
             def render_then_other_worker(events, counts):
                 render(events, counts)
@@ -161,23 +210,54 @@ class TestCommittedEngine(CommittedCasesCase):
                 # as the cron does: each batch committed, the next one on a fresh snapshot
                 counts_a = self._env(cr_a)["collection.event"]._dispatch_emails(case_ids=self.case_ids, commit=True)
             cr_a.commit()
+            # a third dispatch, once both are done, finds nothing left to render
+            with self._scoped_runs(), self.registry.cursor() as cr_c:
+                counts_c = self._env(cr_c)["collection.event"]._dispatch_emails(case_ids=self.case_ids)
         self.assertEqual(counts_a, {"queued": 1, "failed": 0, "skipped": 0}, "A rendered its event only")
         self.assertEqual(counts_b[0], {"queued": 1, "failed": 0, "skipped": 0}, "B rendered the other one")
+        self.assertEqual(counts_c, {"queued": 0, "failed": 0, "skipped": 0}, "nothing is rendered again")
+        self.assertEqual(
+            [(cr, case_ids) for cr, case_ids in renders],
+            [(cr_a, [first]), (cr_b, [second])],
+            "each reminder rendered once, by one worker",
+        )
         with self.registry.cursor() as cr:
-            cr.execute(
-                """
-                SELECT e.case_id, count(m.id) FROM collection_event e
-                  JOIN mail_mail m ON m.id = e.mail_mail_id
-                 WHERE e.case_id = ANY(%s) AND e.channel = 'email' GROUP BY e.case_id
-                """,
-                [self.case_ids],
-            )
-            self.assertEqual(dict(cr.fetchall()), dict.fromkeys(self.case_ids, 1))
-            cr.execute(
-                """
-                SELECT count(*) FROM mail_mail m JOIN mail_message msg ON msg.id = m.mail_message_id
-                 WHERE msg.model = 'collection.case' AND msg.res_id = ANY(%s)
-                """,
-                [self.case_ids],
-            )
-            self.assertEqual(cr.fetchone()[0], 2, "one email per reminder in the mail queue, none twice")
+            self.assertEqual(self._mails_per_case(cr), (dict.fromkeys(self.case_ids, 1), 2), "one email each")
+
+    def test_a_dispatch_that_started_before_the_others_commit_never_renders_its_emails_again(self):
+        """B's transaction began while A was rendering event 1; A commits it and goes on with event 2
+        when B dispatches: B's snapshot still shows event 1 queued, yet B renders nothing (the
+        database refuses B the row A changed since) and A's two reminders stay the only ones."""
+        self._queue_reminders()
+        Event = type(self.env["collection.event"])
+        render = Event._render_queued_emails
+        b_outcome = []
+
+        with self.registry.cursor() as cr_a, self.registry.cursor() as cr_b, self._counting_renders() as renders:
+
+            def render_with_other_worker(events, counts):
+                if events.env.cr is cr_a and events.case_id.id == self.case_ids[1]:
+                    # A committed event 1 and holds event 2: B dispatches on its old snapshot
+                    try:
+                        with mute_logger("odoo.sql_db"):  # the refused row is the expected outcome
+                            b_outcome.append(
+                                self._env(cr_b)["collection.event"]._dispatch_emails(case_ids=self.case_ids)
+                            )
+                    except psycopg2.errors.SerializationFailure as error:
+                        b_outcome.append(error)
+                    cr_b.rollback()
+                render(events, counts)
+                if events.env.cr is cr_a and events.case_id.id == self.case_ids[0]:
+                    cr_b.execute("SET LOCAL lock_timeout = '5s'")  # B's transaction (and snapshot) begins
+                    cr_b.execute("SELECT count(*) FROM collection_event")
+
+            with self._scoped_runs(), patch.object(Event, "_render_queued_emails", render_with_other_worker):
+                counts_a = self._env(cr_a)["collection.event"]._dispatch_emails(case_ids=self.case_ids, commit=True)
+            cr_a.commit()
+        self.assertEqual(len(b_outcome), 1)
+        self.assertIsInstance(b_outcome[0], psycopg2.errors.SerializationFailure, "B fails (the cron tries later)")
+        self.assertEqual(counts_a, {"queued": 2, "failed": 0, "skipped": 0})
+        self.assertEqual([cr for cr, _case_ids in renders], [cr_a, cr_a], "B rendered nothing")
+        self.assertEqual(self._renders_per_case(renders), dict.fromkeys(self.case_ids, 1))
+        with self.registry.cursor() as cr:
+            self.assertEqual(self._mails_per_case(cr), (dict.fromkeys(self.case_ids, 1), 2), "one email each")

@@ -5,7 +5,6 @@ from . import collection_level
 from . import collection_case
 from . import collection_agreement_mixin
 from . import collection_event
-from . import collection_event_dispatch
 from . import res_company
 from . import res_config_settings
 from . import res_partner
@@ -26,7 +25,6 @@ from . import mail_render_mixin
 from . import collection_case_tracking
 from . import collection_settlement
 from . import collection_case_settlement
-from . import collection_event_settlement
 from . import collection_aged_receivable
 from . import collection_kpi_month
 from . import collection_case_dashboard

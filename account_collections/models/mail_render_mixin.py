@@ -1,5 +1,6 @@
 import logging
 import textwrap
+import threading
 from datetime import datetime, time
 
 import psycopg2
@@ -9,6 +10,10 @@ from markupsafe import Markup
 from odoo import api, fields, models, tools
 from odoo.exceptions import UserError
 from odoo.tools import safe_eval
+
+from odoo.addons.base.models.ir_qweb import T_CALL_SLOT
+from odoo.addons.base.models.ir_qweb import IrQWeb as OdooIrQWeb
+from odoo.addons.mail.models.mail_render_mixin import MailRenderMixin as OdooMailRenderMixin
 
 from ..tools import GROUP_MANAGER
 
@@ -28,40 +33,60 @@ class MailRenderMixin(models.AbstractModel):
 
         Odoo compiles an inline QWeb body again for every record it renders (the template is not
         a view, so nothing caches it): at thousands of reminders that compilation is most of the
-        run. The compiled functions are the ones Odoo's own rendering uses, with the same values;
-        any error falls back to the standard rendering, which reports it as usual.
+        run. Each record is rendered as ``ir.qweb._render`` renders it (same values, same
+        environment, the same compiled functions), only the compilation is kept; wherever that
+        cannot give the same output, or on any error, Odoo's own rendering runs instead (and
+        reports the error as usual). tests/test_render_equivalence.py compares both, byte for byte.
         """
-        if (
-            not self.env.context.get("collection_render_once")
-            or not template_src
-            or not res_ids
-            or not self._has_unsafe_expression_template_qweb(template_src, model)
-            or not (
-                self._unrestricted_rendering
-                or self.env.is_admin()
-                or self.env.user.has_group("mail.group_mail_template_editor")
-            )
-        ):
+        if not self._collection_can_render_once(template_src, model, res_ids, add_context, options):
             return super()._render_template_qweb(template_src, model, res_ids, add_context=add_context, options=options)
+        # what mail.render.mixin._render_template_qweb does when the rendering is unrestricted...
         variables = self._render_eval_context()
         if add_context:
             variables.update(**add_context)
-        qweb = self.env["ir.qweb"].with_context(**(options or {}))
-        results, compiled = {}, None
+        IrQweb = self.env["ir.qweb"].with_context(**(options or {}))
+        results = {}
         try:
             for record in self.env[model].browse(res_ids):
+                # ... and ir.qweb._render for each record, the compilation aside
                 values = dict(variables, object=record)
-                record_qweb = qweb._prepare_environment(values)
+                qweb = IrQweb._prepare_environment(values)
                 safe_eval.check_values(values)
-                if compiled is None:
-                    compiled = self._collection_compile_qweb(record_qweb, template_src)
-                functions, def_name = compiled
+                functions, def_name = self._collection_compile_qweb(qweb, template_src)
                 # remove the <div> wrapping the template's nodes, as the standard rendering does
-                results[record.id] = Markup("".join(functions[def_name](record_qweb, values)))[5:-6]
+                results[record.id] = Markup("".join(functions[def_name](qweb, values)))[5:-6]
         except Exception:  # noqa: BLE001 - the standard rendering raises the proper error
             _logger.debug("Rendering once per call failed, rendering record by record", exc_info=True)
             return super()._render_template_qweb(template_src, model, res_ids, add_context=add_context, options=options)
         return results
+
+    @api.model
+    def _collection_can_render_once(self, template_src, model, res_ids, add_context, options):
+        """Whether the compiled body may be kept over the records: asked for, a QWeb body (not
+        Odoo's regex rendering), unrestricted rendering (no forbidden-code checks), values that
+        ``ir.qweb._render`` accepts, only the rendering options Odoo knows (both are in the cache
+        key), no profiling (which compiles and renders otherwise), and Odoo's own
+        ``_render_template_qweb`` and ``ir.qweb._render`` in place (an addon overriding either
+        must not be bypassed)."""
+        thread = threading.current_thread()
+        return bool(
+            self.env.context.get("collection_render_once")
+            and template_src
+            and res_ids
+            and T_CALL_SLOT not in (add_context or {})
+            and not set(options or ()) - {"post_process", "preserve_comments"}
+            and not self.env.context.get("profile")
+            and not getattr(thread, "profiler_params", {}).get("execution_context_qweb")
+            and not getattr(thread, "qweb_hooks", ())
+            and self._has_unsafe_expression_template_qweb(template_src, model)
+            and (
+                self._unrestricted_rendering
+                or self.env.is_admin()
+                or self.env.user.has_group("mail.group_mail_template_editor")
+            )
+            and super()._render_template_qweb.__func__ is OdooMailRenderMixin._render_template_qweb
+            and type(self.env["ir.qweb"])._render is OdooIrQWeb._render
+        )
 
     def _collection_render_isolated(self, records, render):
         """``render(records)`` (a dict by record id), where a record that fails to render stops no other.
@@ -153,9 +178,12 @@ class MailRenderMixin(models.AbstractModel):
     @tools.ormcache(
         "template_src",
         "tuple(qweb.env.context.get(key) for key in qweb._get_template_cache_keys())",
+        "bool(qweb.env.context.get('preserve_comments'))",
         cache="templates",
     )
     def _collection_compile_qweb(self, qweb, template_src):
-        """The compiled functions of an inline QWeb body, kept like those of QWeb views (the source
-        is part of the key: an edited template compiles anew)."""
+        """The compiled functions of an inline QWeb body, kept like those of QWeb views: keyed by
+        the source (an edited template compiles anew), the context keys QWeb caches views by and
+        ``preserve_comments``, the one rendering option the compilation reads (the mass mailing
+        composer keeps the comments, Outlook's conditionals; other renderings drop them)."""
         return qweb._compile(html.fragment_fromstring(template_src, create_parent="div"))

@@ -15,7 +15,11 @@ class MailTemplate(models.Model):
         return self._collection_render_isolated(records, self._collection_create_mails)
 
     def _collection_create_mails(self, records):
-        """The emails of the template for the records, in Odoo's queue: {record id: mail.mail}."""
+        """The emails of the template for the records, in Odoo's queue: {record id: mail.mail}.
+
+        Odoo's mass mailing composer does the work (rendering, recipients, attachments, the
+        message in each record's chatter); it empties the whole cache every ``mail.batch_size``
+        emails, so a caller reads its own records again afterwards."""
         self.ensure_one()
         if not records:
             return {}
@@ -39,9 +43,5 @@ class MailTemplate(models.Model):
                 }
             )
         )
-        # what the composer's mass mailing does, in one batch: Odoo's own loop empties the whole
-        # cache every 50 emails (mail.batch_size), which makes the engine re-read its cases
-        mails = self.env["mail.mail"].sudo().create(list(composer._prepare_mail_values(records.ids).values()))
-        if hasattr(records, "_message_mail_after_hook"):
-            records._message_mail_after_hook(mails)
+        mails = composer._action_send_mail()[0]
         return {mail.res_id: mail for mail in mails}

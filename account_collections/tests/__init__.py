@@ -24,3 +24,4 @@ from . import test_dispatch_faults
 from . import test_portal_upload
 from . import test_guards_edges
 from . import test_translations
+from . import test_render_equivalence

@@ -1,6 +1,7 @@
 from contextlib import contextmanager
 from datetime import timedelta
 from types import SimpleNamespace
+from unittest.mock import patch
 
 from odoo import Command, fields
 
@@ -154,3 +155,62 @@ class CollectionsCommon(AccountTestInvoicingCommon):
                 ("state", "=", "open"),
             ]
         )
+
+    # ------------------------------------------------------------------ rendering
+    @classmethod
+    def _translate_body(cls, template, translations):
+        """Give ``template`` a body in other languages: ``translations`` {lang: {English: translated}},
+        applied to its English body (each language activated first)."""
+        body = template.with_context(lang="en_US").body_html
+        for lang, words in translations.items():
+            cls.env["res.lang"]._activate_lang(lang)
+            translated = body
+            for english, word in words.items():
+                translated = translated.replace(english, word)
+            template.update_field_translations("body_html", {lang: translated})
+
+    def assertRendersLikeOdoo(self, template, records, fresh=True):
+        """The template's body rendered on ``records`` the way the collections emails render it
+        (``collection_render_once``: the compiled body kept over the records) is Odoo's own
+        rendering of it, byte for byte, in each record's language, with and without the comments
+        (the mass mailing composer keeps them); and it is the kept path that ran: from an empty
+        cache (``fresh``), it compiles once per language where Odoo compiles once per record.
+
+        :param fresh: empty the compiled templates' cache first (else what earlier renderings kept
+            is used, as in a running server)
+        :return: the rendered bodies, {record id: Markup}, as the composer renders them
+        """
+        self.assertTrue(records, "something to render")
+        IrQweb = type(self.env["ir.qweb"])
+        compile_template = IrQweb._compile
+        compiled = []
+
+        def counting_compile(qweb, template_ref):
+            compiled.append(template_ref)
+            return compile_template(qweb, template_ref)
+
+        languages = template._classify_per_lang(records.ids)
+        for preserve_comments in (False, True):
+            options = {"preserve_comments": preserve_comments}
+            if fresh:
+                self.env.registry.clear_cache("templates")
+            compiled.clear()
+            # the rendering may write (portal tokens): both renderings see the same records
+            with patch.object(IrQweb, "_compile", counting_compile):
+                odoo = template._render_field("body_html", records.ids, compute_lang=True, options=options)
+                odoo_compiled = len(compiled)
+                kept = template.with_context(collection_render_once=True)._render_field(
+                    "body_html", records.ids, compute_lang=True, options=options
+                )
+            self.assertEqual(odoo_compiled, len(records), "Odoo's rendering compiles the body for each record")
+            kept_compiled = len(compiled) - odoo_compiled
+            if fresh:
+                self.assertEqual(kept_compiled, len(languages), "the kept path compiles once per language")
+            else:
+                self.assertLessEqual(kept_compiled, len(languages), "the kept path compiles at most once per language")
+            self.assertEqual(list(kept), list(odoo))
+            for record in records:
+                with self.subTest(template=template.name, record=record.display_name, options=options):
+                    self.assertEqual(type(kept[record.id]), type(odoo[record.id]))
+                    self.assertEqual(str(kept[record.id]).encode(), str(odoo[record.id]).encode())
+        return kept
