@@ -11,7 +11,6 @@ from . import res_config_settings
 from . import res_partner
 from . import account_move
 from . import account_move_line
-from . import collection_case_engine
 from . import mail_mail
 from . import collection_dispute
 from . import collection_case_dispute
@@ -24,7 +23,6 @@ from . import collection_case_promise
 from . import collection_case_worklist
 from . import mail_template
 from . import mail_render_mixin
-from . import collection_case_tracking
 from . import account_move_early_payment
 from . import account_move_settlement
 from . import collection_settlement
