@@ -96,7 +96,8 @@ class CollectionEngine(
         return run.counts
 
     def _run_batch(self, run, case_ids):
-        """One batch of due cases: lock batch -> guards -> execute levels -> channels -> log."""
+        """One batch of due cases: lock batch -> guards -> execute levels -> channels (the batch's
+        activities scheduled together) -> log."""
         cases = self._lock_batch(run, case_ids)
         if not cases:
             return
@@ -109,9 +110,10 @@ class CollectionEngine(
             for level, level_cases in self._cases_by_level(levels).items():
                 events += self._left_out_events(run, level, level_cases)
                 events += self._run_channels(run, level, level_cases)
+            self._schedule_activities(run)
             self._log(run, events)
         finally:
-            run.event_bases = {}
+            run.event_bases, run.activities = {}, []
 
     def _run_now(self, run, cases):
         """A collector's click: the next level of ``cases`` now (``run.force``), under the same

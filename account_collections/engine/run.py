@@ -24,6 +24,8 @@ class EngineRun:
         by the same run (their level just ran, or another worker holds them)
     :param event_bases: {case id: the values every event of the case starts from}, read once
         per batch (see ``collection.engine._event_vals``)
+    :param activities: [(level, case)] of the activities the batch's levels planned, scheduled
+        together at the end of the batch (``_schedule_activities``)
     :param activity_users: the collectors given an activity since the last commit, whose
         activity counter refreshes once per transaction (see ``_notify_activity_users``)
     """
@@ -36,4 +38,5 @@ class EngineRun:
     counts: dict = field(default_factory=empty_counts)
     due_ids: set = field(default_factory=set)
     event_bases: dict = field(default_factory=dict)
+    activities: list = field(default_factory=list)
     activity_users: set = field(default_factory=set)
