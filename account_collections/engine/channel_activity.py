@@ -94,9 +94,11 @@ class ActivityChannel:
         subtypes = self.env["mail.message.subtype"].default_subtypes(cases._name)[0]
         Followers = self.env["mail.followers"]
         rows = [{"res_model": cases._name, "res_id": res_id, "partner_id": partner_id} for res_id, partner_id in new]
-        ids = bulk_insert(Followers, rows)
-        # one write for all: the same subtypes for every new follower
-        Followers.browse(ids).write({"subtype_ids": [Command.set(subtypes.ids)]})
+        followers = Followers.browse(bulk_insert(Followers, rows))
+        # new rows follow no subtype yet (the write need not read them); one write for all:
+        # the same subtypes for every new follower
+        self.env.cache.update(followers, Followers._fields["subtype_ids"], [()] * len(followers))
+        followers.write({"subtype_ids": [Command.set(subtypes.ids)]})
         cases.invalidate_recordset(["message_follower_ids", "message_partner_ids", "message_is_follower"])
 
     def _notify_activity_users(self, run):
