@@ -31,18 +31,19 @@ class TestCommittedEngine(CommittedCasesCase):
         """Runs with one case per batch, that see only the test's customers, with the cron's
         per-batch commits (which the engine turns off while tests run)."""
         Case = type(self.env["collection.case"])
-        select_due = Case._select_due_case_ids
+        Engine = type(self.env["collection.engine"])
+        select_due = Engine._select_due
         partner_ids, case_ids = self.partner_ids, self.case_ids
 
-        def select_test_cases(cases, companies, today):
-            return [case_id for case_id in select_due(cases, companies, today) if case_id in case_ids]
+        def select_test_cases(engine, run):
+            return [case_id for case_id in select_due(engine, run) if case_id in case_ids]
 
         with ExitStack() as stack:
-            stack.enter_context(patch.object(Case, "_batch_size", lambda cases: 1))
+            stack.enter_context(patch.object(Engine, "_batch_size", lambda engine: 1))
             stack.enter_context(patch.object(Case, "_partners_to_refresh", lambda cases, companies: partner_ids))
-            stack.enter_context(patch.object(Case, "_select_due_case_ids", select_test_cases))
+            stack.enter_context(patch.object(Engine, "_select_due", select_test_cases))
             stack.enter_context(patch.object(Case, "_check_agreements", lambda cases, companies, today: None))
-            stack.enter_context(patch.object(Case, "_log_paused", lambda cases, companies, today: None))
+            stack.enter_context(patch.object(Engine, "_log_paused", lambda engine, run: None))
             stack.enter_context(patch.object(odoo_module, "current_test", False))
             yield
 
@@ -115,20 +116,20 @@ class TestCommittedEngine(CommittedCasesCase):
         connection, runs run_collections from start to end: B does case 2 and skips case 1
         instead of waiting for it; A, going on, finds case 2 done. Each case gets its level once."""
         first, second = self.case_ids
-        Case = type(self.env["collection.case"])
-        execute_batch = Case._execute_batch
+        Engine = type(self.env["collection.engine"])
+        run_batch = Engine._run_batch
         counts_b = []
 
         with self.registry.cursor() as cr_a, self.registry.cursor() as cr_b:
 
-            def batch_then_other_run(cases, case_ids, today, counts, force=False):
-                execute_batch(cases, case_ids, today, counts, force=force)
-                if cases.env.cr is cr_a and not counts_b:
+            def batch_then_other_run(engine, run, case_ids):
+                run_batch(engine, run, case_ids)
+                if engine.env.cr is cr_a and not counts_b:
                     cr_b.execute("SET LOCAL lock_timeout = '5s'")  # B waiting on A would be the bug
                     counts_b.append(self._env(cr_b)["collection.case"].run_collections())
                     cr_b.commit()
 
-            with self._scoped_runs(), patch.object(Case, "_execute_batch", batch_then_other_run):
+            with self._scoped_runs(), patch.object(Engine, "_run_batch", batch_then_other_run):
                 counts_a = self._env(cr_a)["collection.case"]._run_collections(commit=True)
             cr_a.commit()
         self.assertEqual(counts_b[0]["cases"], 1, "B did case 2 and skipped the case A held")
@@ -144,11 +145,11 @@ class TestCommittedEngine(CommittedCasesCase):
         the events' outcomes: only the locks on the events keep them apart)."""
         with self.registry.cursor() as cr:
             env = self._env(cr)
-            Case = env["collection.case"].with_context(collection_date=str(self.today))
-            counts = Case._empty_counts()
-            Case._execute_batch(self.case_ids, self.today, counts)
-            self.assertEqual(counts["queued"], 2)
-            Case.browse(self.case_ids)._ensure_invoice_access_tokens()
+            Engine = env["collection.engine"]
+            run = Engine._new_run(self.today, env.company)
+            Engine._run_batch(run, self.case_ids)
+            self.assertEqual(run.counts["queued"], 2)
+            Engine._ensure_invoice_access_tokens(env["collection.case"].browse(self.case_ids))
 
     @contextmanager
     def _counting_renders(self):

@@ -19,7 +19,10 @@ class TestTwoWorkers(CommittedCasesCase):
 
     def _worker(self, cr):
         env = api.Environment(cr, SUPERUSER_ID, {})
-        return env["collection.case"].with_context(collection_date=self.today)
+        return env["collection.engine"].with_context(collection_date=self.today)
+
+    def _new_run(self, worker):
+        return worker._new_run(self.today, worker.env.company)
 
     def _events_per_level(self, cr, case_ids):
         """(case, level, channel, summary) -> number of events, for the level events of ``case_ids``."""
@@ -37,15 +40,16 @@ class TestTwoWorkers(CommittedCasesCase):
         self.assertTrue(all(self.case_ids), "the overdue invoices opened cases")
         with self.registry.cursor() as cr_a, self.registry.cursor() as cr_b:
             worker_a, worker_b = self._worker(cr_a), self._worker(cr_b)
-            counts_a, counts_b = worker_a._empty_counts(), worker_b._empty_counts()
+            run_a, run_b = self._new_run(worker_a), self._new_run(worker_b)
+            counts_a, counts_b = run_a.counts, run_b.counts
             cr_b.execute("SET LOCAL lock_timeout = '5s'")  # a wait here would be a bug, not a hang
-            worker_a._execute_batch([self.case_id], self.today, counts_a)
-            worker_b._execute_batch([self.case_id], self.today, counts_b)
+            worker_a._run_batch(run_a, [self.case_id])
+            worker_b._run_batch(run_b, [self.case_id])
             self.assertEqual(counts_a["cases"], 1)
             self.assertEqual(counts_b["cases"], 0, "the case locked by worker A is skipped, not waited for")
             cr_a.commit()
             cr_b.rollback()
-            worker_b._execute_batch([self.case_id], self.today, counts_b)
+            worker_b._run_batch(run_b, [self.case_id])
             self.assertEqual(counts_b["cases"], 0, "once A committed, the level is no longer due")
         with self.registry.cursor() as cr:
             cr.execute("SELECT count(*) FROM collection_event WHERE case_id = %s AND channel = 'email'", [self.case_id])
@@ -63,15 +67,17 @@ class TestTwoWorkers(CommittedCasesCase):
         with self.registry.cursor() as cr_a, self.registry.cursor() as cr_b:
             worker_a, worker_b = self._worker(cr_a), self._worker(cr_b)
             cr_b.execute("SET LOCAL lock_timeout = '5s'")  # B waiting on A's lock would be a bug, not a hang
-            counts_a = worker_a._empty_counts()
-            worker_a._execute_batch([first], self.today, counts_a)
+            run_a = self._new_run(worker_a)
+            counts_a = run_a.counts
+            worker_a._run_batch(run_a, [first])
             self.assertEqual(counts_a["cases"], 1)
-            due_b = worker_b._select_due_case_ids(company, self.today)
+            run_b = worker_b._new_run(self.today, company)
+            due_b = worker_b._select_due(run_b)
             self.assertIn(first, due_b, "A has not committed: for B, case 1 is still due")
             self.assertIn(second, due_b)
-            counts_b = worker_b._empty_counts()
+            counts_b = run_b.counts
             for batch in split_every(2, due_b):
-                worker_b._execute_batch(list(batch), self.today, counts_b)
+                worker_b._run_batch(run_b, list(batch))
             self.assertEqual(counts_b["cases"], len(due_b) - 1, "B worked every due case but the one A holds")
             # what each worker did, seen from its own transaction
             done_a = self._events_per_level(cr_a, self.case_ids)
@@ -84,8 +90,9 @@ class TestTwoWorkers(CommittedCasesCase):
             # A commits; B, re-run on a fresh snapshot, finds nothing left to do on case 1
             cr_a.commit()
             cr_b.rollback()
-            counts_again = worker_b._empty_counts()
-            worker_b._execute_batch([first], self.today, counts_again)
+            run_again = self._new_run(worker_b)
+            counts_again = run_again.counts
+            worker_b._run_batch(run_again, [first])
             self.assertEqual(counts_again["cases"], 0, "case 1's level is no longer due once A committed")
             cr_b.rollback()  # B also worked the company's other due cases: leave them as they were
         with self.registry.cursor() as cr:

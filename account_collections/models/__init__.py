@@ -10,7 +10,6 @@ from . import res_config_settings
 from . import res_partner
 from . import account_move
 from . import account_move_line
-from . import collection_case_engine
 from . import mail_mail
 from . import collection_dispute
 from . import collection_case_dispute
@@ -22,7 +21,6 @@ from . import collection_case_promise
 from . import collection_case_worklist
 from . import mail_template
 from . import mail_render_mixin
-from . import collection_case_tracking
 from . import collection_settlement
 from . import collection_case_settlement
 from . import collection_aged_receivable

@@ -21,6 +21,8 @@ ARRAY_TYPES = {
     "date": "date[]",
     "datetime": "timestamp[]",
     "boolean": "bool[]",
+    "html": "text[]",
+    "many2one_reference": "int4[]",
 }
 
 
@@ -41,13 +43,18 @@ def _columns(model, names, rows):
 def bulk_insert(model, vals_list, defaults=None):
     """Insert ``vals_list`` (plain column values) into the model's table in one statement.
 
-    ``create_uid``/``write_uid``/``create_date``/``write_date`` are filled like the ORM does;
+    ``create_uid``/``write_uid``/``create_date``/``write_date`` are filled like the ORM does (on
+    models that have them);
     ``defaults`` gives the other values missing from a row. Returns the new ids, in order.
     """
     if not vals_list:
         return []
     now = fields.Datetime.now()
-    base = {"create_uid": model.env.uid, "create_date": now, "write_uid": model.env.uid, "write_date": now}
+    base = (
+        {"create_uid": model.env.uid, "create_date": now, "write_uid": model.env.uid, "write_date": now}
+        if model._log_access
+        else {}
+    )
     base.update(defaults or {})
     names = sorted({key for vals in vals_list for key in vals} | set(base))
     rows = [base | vals for vals in vals_list]

@@ -1,6 +1,5 @@
 import logging
 from collections import defaultdict
-from contextlib import contextmanager
 from datetime import timedelta
 
 from odoo import api, fields, models
@@ -8,13 +7,14 @@ from odoo.exceptions import UserError
 from odoo.tools import SQL, float_is_zero, split_every
 
 from ..tools import (
+    GROUP_MANAGER,
     GROUP_USER,
     check_companies,
     check_date,
     check_group,
     collection_today,
 )
-from .bulk_sql import bulk_insert
+from .bulk_sql import bulk_insert, bulk_update
 
 _logger = logging.getLogger(__name__)
 
@@ -26,10 +26,6 @@ HANDED_OVER_STAGE_CODES = ("agency", "legal")
 STOPPED_STAGE_CODES = HANDED_OVER_STAGE_CODES + CLOSED_STAGE_CODES
 # stages cases enter and leave only through their wizards and the engine, never by hand
 WORKFLOW_STAGE_CODES = STOPPED_STAGE_CODES
-
-
-# cursor cache key of the event values the engine prepared for a batch of cases
-_EVENT_BASES = "account_collections.event_bases"
 
 
 class CollectionCase(models.Model):
@@ -349,9 +345,7 @@ class CollectionCase(models.Model):
 
     def _event_vals(self, name, **values):
         self.ensure_one()
-        # the engine logs several events per case: it reads the case once (see _event_bases)
-        base = self.env.cr.cache.get(_EVENT_BASES, {}).get(self.id) or self._event_base()
-        return {**base, "name": name, **values}
+        return {**self._event_base(), "name": name, **values}
 
     def _event_base(self):
         return {
@@ -364,16 +358,6 @@ class CollectionCase(models.Model):
             "state": "sent",
             "level_id": self.level_id.id,
         }
-
-    @contextmanager
-    def _event_bases(self):
-        """Within the block, events of these cases start from values read once here (the
-        cases must not change their customer, amount or level inside it)."""
-        self.env.cr.cache[_EVENT_BASES] = {case.id: case._event_base() for case in self}
-        try:
-            yield
-        finally:
-            self.env.cr.cache.pop(_EVENT_BASES, None)
 
     def _move_to_stage(self, code, reason=None):
         """Move cases to the stage holding the technical code; logs one event per moved case.
@@ -408,6 +392,145 @@ class CollectionCase(models.Model):
         if self.stage_code == "legal":
             return self.legal_partner_id
         return self.env["res.partner"]
+
+    # ------------------------------------------------------------------ engine entry points
+    # what one run does is in engine/ (model collection.engine): these call it
+    @api.model
+    def run_collections(self, date=None, company_ids=None):
+        """Refresh the cases, then execute every due level.
+
+        Collections Managers only (the cron runs ``_cron_run_collections`` as superuser).
+
+        :param date: ISO date of the run (default today), to simulate another day
+        :param company_ids: restrict to these companies of the caller (default: the caller's current
+            companies; every company for the superuser)
+        :return: ``{"cases": n, "sent": n, "queued": n, "skipped": n, "failed": n}``
+        """
+        check_group(self.env, GROUP_MANAGER, self.env._("run the collections engine"))
+        return self._run_collections(date=date, company_ids=company_ids)
+
+    @api.model
+    def _cron_run_collections(self):
+        self._run_collections(commit=True)
+
+    def action_run_collections(self):
+        """Manager button: run the engine now, for the current companies."""
+        check_group(self.env, GROUP_MANAGER, self.env._("run the collections engine"))
+        counts = self._run_collections(company_ids=self.env.companies.ids)
+        return self._notification(
+            self.env._("Collections run"),
+            self.env._(
+                "%(cases)s cases worked: %(queued)s queued, %(sent)s sent, %(skipped)s deferred, %(failed)s failed. "
+                "Queued reminder emails are rendered and sent by the mail queue in the next minutes.",
+                **counts,
+            ),
+        )
+
+    def action_send_next_reminder(self):
+        """Collector button: execute the next level of these cases now, whatever its date, under
+        the engine's guards (contact window, weekly cap, opt-outs: logged and deferred)."""
+        check_group(self.env, GROUP_USER, self.env._("send the next reminder of a case"))
+        today = self._collection_today()
+        self._check_not_handed_over()
+        cases = self.filtered(lambda c: c.state == "open" and c.next_level_id)
+        if not cases:
+            raise UserError(
+                self.env._(
+                    "%(cases)s has no next level to send: the case is closed or its policy has no level left.",
+                    cases=", ".join(self.mapped("display_name")),
+                )
+            )
+        # sudo: the engine acts for the company, once the collector's group is checked
+        engine = self.env["collection.engine"].sudo()
+        counts = engine._run_now(engine._new_run(today, cases.company_id, force=True), cases.sudo())
+        return self._notification(
+            self.env._("Reminder"),
+            self.env._("%(queued)s queued, %(sent)s sent, %(skipped)s deferred, %(failed)s failed.", **counts),
+        )
+
+    @api.model
+    def _run_collections(self, date=None, company_ids=None, commit=False):
+        """One run of the engine (``collection.engine._run``) on ``date`` (ISO, default today)."""
+        today = check_date(self.env, date, self.env._("The run date")) or fields.Date.context_today(self)
+        companies = self._check_companies(company_ids, self.env._("run the collections engine"))
+        # sudo: the engine acts for the company on data derived from the ledger
+        engine = self.env["collection.engine"].sudo()
+        return engine._run(engine._new_run(today, companies.sudo(), commit=commit))
+
+    @api.model
+    def _notification(self, title, message):
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": title,
+                "message": message,
+                "sticky": False,
+                "next": {"type": "ir.actions.act_window_close"},
+            },
+        }
+
+    def _check_agreements(self, companies, today):
+        """Hook of the settle-agreements step (engine/settle_agreements.py): promises, payment
+        plans and disputes move their states before levels run (kept, broken, completed...)."""
+
+    def _write_engine_values(self, values_by_case):
+        """Write the engine's own fields (level, stage, dates) of many cases in one UPDATE.
+
+        No chatter tracking: each of these changes is an event of the collections log, which
+        is the case's history. ``values_by_case``: {case id: {field: value}}, same fields for all.
+        """
+        if values_by_case:
+            self.env.flush_all()
+            bulk_update(self, values_by_case)
+
+    def _check_not_handed_over(self):
+        """Refuse contacting cases an agency or a lawyer works: they talk to the customer."""
+        handed_over = self.filtered(lambda c: c.state == "open" and c.stage_code in HANDED_OVER_STAGE_CODES)
+        if handed_over:
+            case = handed_over[0]
+            raise UserError(
+                self.env._(
+                    "Case %(case)s is %(stage)s (%(handler)s): we do not contact the customer ourselves any "
+                    "more. Recall the case first to dun it again.",
+                    case=case.display_name,
+                    stage=case.stage_id.name,
+                    handler=case._handled_by().display_name or self.env._("handed over"),
+                )
+            )
+
+    def _check_manual_contact(self, channel):
+        """What a collector's button checks before contacting the customers of these cases now:
+        the engine's guards (stage, do-not-contact, opt-out, address, contact window, weekly cap).
+        Raises a UserError naming each case refused and why."""
+        self._check_not_handed_over()
+        reasons = {}
+        for case in self:
+            if case.state != "open":
+                reasons[case] = self.env._("the case is closed")
+            elif blocked := case._channel_block_reason(channel):
+                reasons[case] = blocked[1]
+        deferred = self.env["collection.engine"]._contact_guards(
+            self - self.browse([case.id for case in reasons]), fields.Datetime.now(), self._collection_today()
+        )
+        reasons.update({case: reason for case, (reason, _retry, _code) in deferred.items()})
+        if reasons:
+            raise UserError(
+                self.env._(
+                    "Not sent:\n%(reasons)s",
+                    reasons="\n".join(f"{case.display_name}: {reason}" for case, reason in reasons.items()),
+                )
+            )
+
+    def _channel_block_reason(self, channel):
+        """Why the customer may not be contacted on this channel: (reason code, text), or False."""
+        self.ensure_one()
+        return self.partner_id._collection_block_reason(channel)
+
+    def _dunned_invoices(self):
+        """The open invoices a reminder of the case is about."""
+        self.ensure_one()
+        return self.dunning_invoice_ids
 
     # ------------------------------------------------------------------ refresh
     @api.model
@@ -787,7 +910,29 @@ class CollectionCase(models.Model):
         self._move_to_stage("paid", reason=self.env._("Nothing left to collect: case closed"))
 
     def _thank(self):
-        """Hook: cases just paid in full (the engine sends the thank-you email)."""
+        """Email a thank-you note on cases just paid in full, where the company wants it."""
+        if not self:
+            return
+        template = self.env.ref("account_collections.mail_template_collection_thanks", raise_if_not_found=False)
+        cases = self.filtered(lambda c: c.company_id.collection_send_thanks and not c._channel_block_reason("email"))
+        if not template or not cases:
+            return
+        mails, errors = template._collection_queue_mails(cases)
+        self.env["collection.event"].sudo().create(
+            [
+                case._event_vals(
+                    self.env._("Thank-you email"),
+                    channel="email",
+                    state="queued" if case.id in mails else "failed",
+                    reason=False if case.id in mails else errors.get(case.id),
+                    reason_code=False if case.id in mails else "render",
+                    level_id=False,  # not a level's reminder
+                    mail_mail_id=mails[case.id].id if case.id in mails else False,
+                    mail_message_id=mails[case.id].mail_message_id.id if case.id in mails else False,
+                )
+                for case in cases
+            ]
+        )
 
     # ------------------------------------------------------------------ demo
     @api.model

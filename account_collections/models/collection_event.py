@@ -242,7 +242,7 @@ class CollectionEvent(models.Model):
 
         Each reminder passes the contact guards again before it goes out (see ``_dispatch_block``);
         one outside the contact window stays queued for a later dispatch."""
-        batch_size = self.env["collection.case"]._batch_size()
+        batch_size = self.env["collection.engine"]._batch_size()
         commit = commit and not modules.module.current_test
         counts = {"queued": 0, "failed": 0, "skipped": 0}
         restrict = SQL("AND e.case_id = ANY(%s)", list(case_ids)) if case_ids is not None else SQL()
@@ -267,7 +267,7 @@ class CollectionEvent(models.Model):
             last_id = rows[-1][0]
             with self.env.cr.savepoint():
                 self.browse([row[0] for row in rows])._render_queued_emails(counts)
-            self.env["collection.case"]._release_batch_cache()
+            self.env["collection.engine"]._release_batch_cache()
             if commit:
                 self.env.cr.commit()  # pylint: disable=invalid-commit  # cron batch boundary
         if any(counts.values()):
@@ -280,13 +280,10 @@ class CollectionEvent(models.Model):
         An event whose guards no longer hold is skipped; an email the template fails on is failed
         with the error (the engine tries the level's reminder again at its next run), the others go out."""
         outcomes = []  # (event id, state, mail id, message id, reason, reason code)
-        outside_window = {
-            case
-            for case, (_reason, _retry, code) in self.case_id._check_contact_guards(
-                fields.Datetime.now(), self.env["collection.case"]._collection_today()
-            ).items()
-            if code == "window"
-        }
+        deferred = self.env["collection.engine"]._contact_guards(
+            self.case_id, fields.Datetime.now(), self.env["collection.case"]._collection_today()
+        )
+        outside_window = {case for case, (_reason, _retry, code) in deferred.items() if code == "window"}
         by_level = defaultdict(lambda: self.browse())
         for event in self:
             blocked = event._dispatch_block()
@@ -300,12 +297,12 @@ class CollectionEvent(models.Model):
             mails, errors = {}, {}
             template = level.mail_template_id
             if template:
-                cases._ensure_invoice_access_tokens()
+                self.env["collection.engine"]._ensure_invoice_access_tokens(cases)
 
                 def render(group, template=template, level=level):
                     group_mails = template._collection_create_mails(group)
                     if level.attach_invoices:
-                        group._attach_invoice_pdfs(group_mails)
+                        self.env["collection.engine"]._attach_invoice_pdfs(group, group_mails)
                     return group_mails
 
                 mails, errors = template._collection_render_isolated(cases, render)

@@ -566,8 +566,8 @@ class CollectionPaymentPlan(models.Model):
         if not template or not lines:
             return []
         events, reachable = [], self.env["collection.payment.plan.line"]
-        deferred = lines.plan_id.case_id._check_contact_guards(
-            fields.Datetime.now(), lines[:1].plan_id.case_id._collection_today()
+        deferred = self.env["collection.engine"]._contact_guards(
+            lines.plan_id.case_id, fields.Datetime.now(), lines[:1].plan_id.case_id._collection_today()
         )
         for line in lines:
             case = line.plan_id.case_id
@@ -615,7 +615,7 @@ class CollectionPaymentPlan(models.Model):
         handled = lines.filtered(lambda ln: ln.plan_id.case_id not in deferred and ln.id not in errors)
         handled._write_workflow({"reminder_sent": True})
         if deferred:
-            events += lines.plan_id.case_id._dedup_skips(
+            events += self.env["collection.engine"]._dedup_skips(
                 [
                     case._event_vals(
                         reason, channel="email", state="skipped", reason=reason, reason_code=code, level_id=False

@@ -326,14 +326,15 @@ class TestEngine(CollectionsCommon, MockEmail):
             with freeze_time(f"{day} 10:00:00"):
                 Case = self.env["collection.case"].sudo().with_context(collection_date=day)
                 case = Case.search([("partner_id", "=", customer.id), ("state", "=", "open")])
-                counts = Case._empty_counts()
+                Engine = self.env["collection.engine"].sudo().with_context(collection_date=day)
+                run = Engine._new_run(day, case.company_id)
                 self.env.flush_all()
                 self.env.invalidate_all()
                 before = self.env.cr.sql_log_count
-                Case._execute_batch(case.ids, day, counts)
+                Engine._run_batch(run, case.ids)
                 self.env.flush_all()
                 queries = self.env.cr.sql_log_count - before
-            self.assertEqual(counts["queued"], 1)
+            self.assertEqual(run.counts["queued"], 1)
             return queries
 
         few = run_queries("few", 2)

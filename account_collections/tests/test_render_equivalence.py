@@ -63,7 +63,7 @@ class TestRenderEquivalence(CollectionsCommon):
         # the run gives the cases their levels (the reminder's wording follows the level)
         cls.env["collection.case"].run_collections()
         cls.cases = cls.env["collection.case"].search([("partner_id", "in", cls.customers.ids)])
-        cls.cases._ensure_invoice_access_tokens()
+        cls.env["collection.engine"]._ensure_invoice_access_tokens(cls.cases)
         overdue_cases = cls.cases.filtered(lambda c: c.partner_id.name.startswith("Overdue"))
         cls.plans = cls.env["collection.payment.plan"].create(
             [

@@ -171,6 +171,29 @@ class TestWorkflowFields(WorkflowCommon):
             case.write({"stage_id": self.env["collection.stage"]._get_by_code("reminded").id})
         self.assertEqual(self.case.stage_code, "legal")
 
+    def test_a_collectors_stage_move_is_tracked_the_engines_moves_are_logged(self):
+        """The chatter tracks the stage a collector gives a case; the level and stage the engine
+        gives it are in the collections log, not repeated as tracking."""
+        env = self.env(context={})  # with chatter tracking, which the test set-up turns off
+
+        def tracked(field_name):
+            self.env.flush_all()
+            self.env.cr.flush()  # the tracking values are written when the transaction flushes
+            return self.case.message_ids.tracking_value_ids.filtered(lambda t: t.field_id.name == field_name)
+
+        day = self.today + timedelta(days=1)
+        env["collection.case"].run_collections(date=str(day))
+        self.assertEqual(self.case.stage_code, "reminded", "the engine ran a level")
+        self.assertIn(
+            f"Level {self.case.level_id.name} executed: stage moved from New to Reminded",
+            self.case.event_ids.mapped("name"),
+        )
+        self.assertFalse(tracked("level_id") | tracked("stage_id"), "the engine's changes are in the log only")
+        self.case.with_env(env).with_user(self.collector).stage_id = self.env["collection.stage"]._get_by_code("new")
+        self.assertEqual(
+            [(value.old_value_char, value.new_value_char) for value in tracked("stage_id")], [("Reminded", "New")]
+        )
+
     def test_legal_handover_fields_come_from_the_wizard(self):
         case = self.case.with_user(self.collector)
         self.lawyer = self._customer("Lex & Partners")

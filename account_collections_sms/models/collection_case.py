@@ -3,6 +3,7 @@ import phonenumbers
 from odoo import models
 from odoo.exceptions import UserError
 
+from odoo.addons.account_collections.engine.run import empty_counts
 from odoo.addons.account_collections.tools import GROUP_USER, check_group
 
 from .sms_segments import sms_clean, sms_segments
@@ -13,17 +14,11 @@ MOBILE_TYPES = (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberTyp
 class CollectionCase(models.Model):
     _inherit = "collection.case"
 
-    def _execute_level_channels(self, level, today, counts):
-        events = super()._execute_level_channels(level, today, counts)
-        if level.send_sms:
-            events += self._send_collection_sms(level.sms_template_id, counts, level=level)
-        return events
-
     def action_send_sms(self):
         """Collector button: send the default reminder SMS now, under the same guards as the engine."""
         check_group(self.env, GROUP_USER, self.env._("send a reminder SMS"))
         template = self.env.ref("account_collections_sms.sms_template_collection_reminder")
-        counts = self._empty_counts()
+        counts = empty_counts()
         self._check_manual_contact("sms")
         events = self._send_collection_sms(template, counts)
         # sudo: the log is append-only, written by the suite for the collector who sends
@@ -50,11 +45,6 @@ class CollectionCase(models.Model):
         if phonenumbers.number_type(parsed) not in MOBILE_TYPES:
             return False, "no_address", self.env._("%(number)s is not a mobile number", number=raw)
         return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164), False, False
-
-    def _retry_level_contact(self, level, channel, counts):
-        if channel == "sms" and level.send_sms:
-            return self._send_collection_sms(level.sms_template_id, counts, level=level)
-        return super()._retry_level_contact(level, channel, counts)
 
     def _send_collection_sms(self, template, counts, level=None, bodies=None, label=None, errors=None):
         """Queue one SMS per reachable case through Odoo's SMS queue; returns event values.

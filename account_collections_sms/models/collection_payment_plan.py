@@ -1,5 +1,7 @@
 from odoo import models
 
+from odoo.addons.account_collections.engine.run import empty_counts
+
 
 class CollectionPaymentPlan(models.Model):
     _inherit = "collection.payment.plan"
@@ -25,7 +27,7 @@ class CollectionPaymentPlan(models.Model):
             else:
                 case_errors[case_id] = errors[line.id]
         cases = reminded.plan_id.case_id
-        counts = cases._empty_counts()
+        counts = empty_counts()
         sms_events = cases._send_collection_sms(
             template, counts, bodies=bodies, errors=case_errors, label=self.env._("Installment reminder")
         )

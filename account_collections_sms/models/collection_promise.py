@@ -2,6 +2,8 @@ from datetime import timedelta
 
 from odoo import fields, models
 
+from odoo.addons.account_collections.engine.run import empty_counts
+
 
 class CollectionPromise(models.Model):
     _inherit = "collection.promise"
@@ -23,7 +25,7 @@ class CollectionPromise(models.Model):
         if not template or not promises:
             return
         cases = promises.case_id
-        deferred = cases._check_contact_guards(fields.Datetime.now(), today)
+        deferred = self.env["collection.engine"]._contact_guards(cases, fields.Datetime.now(), today)
         promises = promises.filtered(lambda p: p.case_id not in deferred)  # retried at the next run
         if not promises:
             return
@@ -32,7 +34,7 @@ class CollectionPromise(models.Model):
         )
         bodies = {promise.case_id.id: rendered[promise.id] for promise in promises if promise.id in rendered}
         case_errors = {promise.case_id.id: errors[promise.id] for promise in promises if promise.id in errors}
-        counts = cases._empty_counts()
+        counts = empty_counts()
         events = promises.case_id._send_collection_sms(
             template, counts, bodies=bodies, errors=case_errors, label=self.env._("Promise reminder")
         )

@@ -1,0 +1,74 @@
+import uuid
+
+from odoo import Command
+
+from ..models.bulk_sql import bulk_update
+
+
+class EmailChannel:
+    """Channel: the level's reminder email.
+
+    The run only decides who is emailed and logs each reminder as a queued event;
+    ``collection.event._dispatch_emails`` renders the queued reminders and hands them to Odoo's
+    mail queue, batch by batch, right after the run (cron *Collections: render queued
+    reminders*, triggered by the run), with the two helpers below.
+    """
+
+    __slots__ = ()  # like a model class (see CollectionEngine)
+
+    def _run_email(self, run, level, cases):
+        """Queue the level's reminder email of each case reachable by email, as a log event."""
+        if not level.send_email:
+            return []
+        reachable, events = self._contact_split(run, "email", level, cases)
+        for case in reachable:
+            run.counts["queued"] += 1
+            events.append(
+                self._event_vals(
+                    run,
+                    case,
+                    self.env._("%(level)s: email", level=level.name),
+                    channel="email",
+                    state="queued",
+                    level_id=level.id,
+                    invoice_ids=[Command.set(case._dunned_invoices().ids)],
+                )
+            )
+        return events
+
+    def _ensure_invoice_access_tokens(self, cases):
+        """Give the cases' posted invoices their portal token before the reminders link to them
+        (the portal would otherwise write them one invoice at a time while rendering)."""
+        # Measured on the dispatch of 6,152 reminders (20,000 invoices, 2026-12-01, load 1.6-4.6):
+        # 318 s with ``_portal_ensure_token`` (one account.move write per invoice), 39 s with one
+        # UPDATE: the write layer writes them, the tokens made as the portal makes them
+        Move = self.env["account.move"]
+        invoices = Move.search(
+            [("collection_case_id", "in", cases.ids), ("state", "=", "posted"), ("access_token", "=", False)]
+        )
+        self.env.flush_all()
+        bulk_update(Move, {invoice_id: {"access_token": str(uuid.uuid4())} for invoice_id in invoices.ids})
+
+    def _attach_invoice_pdfs(self, cases, mail_by_case):
+        """Attach each dunned invoice's PDF to its reminder (the stored one when Odoo has it)."""
+        for case_id, mail in mail_by_case.items():
+            attachments = self.env["ir.attachment"]
+            for invoice in cases.browse(case_id)._dunned_invoices().filtered(lambda m: m.move_type == "out_invoice"):
+                attachment = invoice.invoice_pdf_report_id
+                if not attachment:
+                    # one invoice per rendering, as Odoo's invoice sending does
+                    pdf, _type = self.env["ir.actions.report"]._render_qweb_pdf(
+                        "account.account_invoices", res_ids=invoice.ids
+                    )
+                    attachment = self.env["ir.attachment"].create(
+                        {
+                            "name": f"{invoice._get_invoice_report_filename()}",
+                            "raw": pdf,
+                            "mimetype": "application/pdf",
+                            "res_model": "account.move",
+                            "res_id": invoice.id,
+                        }
+                    )
+                attachments |= attachment
+            if attachments:
+                mail.attachment_ids = [Command.link(att.id) for att in attachments]

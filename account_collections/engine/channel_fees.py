@@ -1,0 +1,138 @@
+from odoo import Command
+
+
+class FeesChannel:
+    """Channel: the level's late fee and statutory interest, on a charge invoice per case."""
+
+    __slots__ = ()  # like a model class (see CollectionEngine)
+
+    def _run_fees(self, run, level, cases):
+        """Invoice the level's late fee and statutory interest, one charge invoice per case.
+
+        Interest is simple and daily on each overdue invoice's open amount, from its due date
+        (or the end of the last period charged) to the run date, so no period is ever charged twice.
+        """
+        if not (level.fee_amount or level.interest):
+            return []
+        today = run.today
+        events, vals_list, charged = [], [], []
+        for case in cases:
+            company = case.company_id
+            lines, interest_invoices = [], self.env["account.move"]
+            missing = (level.fee_amount and not company.collection_fee_product_id) or (
+                level.interest and not company.collection_interest_product_id
+            )
+            if missing:
+                events.append(
+                    self._event_vals(
+                        run,
+                        case,
+                        self.env._("%(level)s: fees not charged", level=level.name),
+                        state="failed",
+                        reason=self.env._("Set the late fee and interest products in the collections settings"),
+                        reason_code="config",
+                        level_id=level.id,
+                    )
+                )
+                continue
+            if level.fee_amount:
+                amount = company.currency_id._convert(level.fee_amount, case.currency_id, company, today)
+                lines.append(
+                    Command.create(
+                        {
+                            "product_id": company.collection_fee_product_id.id,
+                            "name": self.env._("Late payment fee (%(level)s)", level=level.name),
+                            "quantity": 1,
+                            "price_unit": amount,
+                        }
+                    )
+                )
+            if level.interest:
+                for invoice, name, amount in self._statutory_interest_lines(case, today):
+                    interest_invoices |= invoice
+                    lines.append(
+                        Command.create(
+                            {
+                                "product_id": company.collection_interest_product_id.id,
+                                "name": name,
+                                "quantity": 1,
+                                "price_unit": amount,
+                            }
+                        )
+                    )
+            if not lines:
+                continue
+            vals_list.append(
+                {
+                    "move_type": "out_invoice",
+                    "partner_id": case.partner_id.id,
+                    "company_id": company.id,
+                    "currency_id": case.currency_id.id,
+                    "invoice_date": today,
+                    "invoice_date_due": today,
+                    "invoice_origin": case.name,
+                    "collection_case_id": case.id,
+                    "collection_is_charge": True,
+                    "invoice_line_ids": lines,
+                }
+            )
+            charged.append((case, interest_invoices))
+        if vals_list:
+            # the charge belongs to the case already: posting it refreshes no case (account.move's hooks)
+            Move = self.env["account.move"].with_context(collection_no_refresh=True)
+            moves = Move.create(vals_list)
+            moves.action_post()
+            for (case, interest_invoices), move in zip(charged, moves, strict=True):
+                interest_invoices.write({"collection_interest_date": today, "collection_compensation_charged": True})
+                events.append(
+                    self._event_vals(
+                        run,
+                        case,
+                        self.env._("%(level)s: %(invoice)s charged", level=level.name, invoice=move.name),
+                        level_id=level.id,
+                        invoice_ids=[Command.set(move.ids)],
+                    )
+                )
+        return events
+
+    def _statutory_interest_lines(self, case, today):
+        """(invoice, label, amount) of interest and fixed compensation due on the case's overdue invoices."""
+        company = case.company_id
+        rate = company.collection_reference_rate + company.collection_interest_margin
+        lines = []
+        for invoice in case._dunned_invoices():
+            if invoice.move_type != "out_invoice" or invoice.collection_is_charge or invoice.invoice_date_due >= today:
+                continue
+            start = max(invoice.invoice_date_due, invoice.collection_interest_date or invoice.invoice_date_due)
+            days = (today - start).days
+            interest = case.currency_id.round(invoice.amount_residual * rate / 100.0 * days / 365.0)
+            if days > 0 and interest > 0:
+                label = self.env._(
+                    "Interest on %(invoice)s: %(amount)s at %(rate)s%% for %(days)s days (%(start)s to %(end)s)",
+                    invoice=invoice.name,
+                    amount=case.currency_id.round(invoice.amount_residual),
+                    rate=round(rate, 2),
+                    days=days,
+                    start=start,
+                    end=today,
+                )
+                lines.append((invoice, label, interest))
+            if not invoice.collection_compensation_charged:
+                compensation = self._fixed_compensation(case, invoice, today)
+                if compensation:
+                    label = self.env._("Fixed recovery compensation for %(invoice)s", invoice=invoice.name)
+                    lines.append((invoice, label, compensation))
+        return lines
+
+    def _fixed_compensation(self, case, invoice, today):
+        """EU: 40 EUR per invoice. UK: 40, 70 or 100 GBP for debts under 1,000, under 10,000, or more."""
+        company = case.company_id
+        if company.collection_interest_regime == "uk":
+            currency = self.env.ref("base.GBP")
+            debt = invoice.currency_id._convert(invoice.amount_residual, currency, company, today)
+            amount = 40.0 if debt < 1000 else 70.0 if debt < 10000 else 100.0
+        elif company.collection_interest_regime == "eu":
+            currency, amount = self.env.ref("base.EUR"), 40.0
+        else:
+            return 0.0
+        return currency._convert(amount, case.currency_id, company, today)

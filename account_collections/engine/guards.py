@@ -1,0 +1,140 @@
+from datetime import timedelta
+
+import pytz
+
+from odoo import fields
+
+# channels that reach the customer: they count against the weekly cap
+CONTACT_CHANNELS = ("email", "letter", "sms", "call")
+
+
+class GuardsStep:
+    """Step: the compliance guards, before any contact goes out.
+
+    Per case: the contact window (in the customer's time zone) and the weekly cap defer the
+    whole level; per channel: opt-outs, do-not-contact and a missing address skip that channel
+    (``_contact_split``), the rest of the level runs.
+    """
+
+    __slots__ = ()  # like a model class (see CollectionEngine)
+
+    def _guards(self, run, cases):
+        """Defer the cases whose contact must wait: a skipped event (once a day per case, level
+        and reason) and their next action moved to when they may be contacted again.
+
+        :return: (the cases that run their level now, the event values to log)
+        """
+        deferred = self._contact_guards(cases, fields.Datetime.now(), run.today)
+        if not deferred:
+            return cases, []
+        run.counts["skipped"] += len(deferred)
+        events = self._dedup_skips(
+            [
+                self._event_vals(
+                    run, case, reason, state="skipped", reason=reason, reason_code=code, level_id=case.next_level_id.id
+                )
+                for case, (reason, _retry, code) in deferred.items()
+            ],
+            run.today,
+        )
+        cases.browse()._write_engine_values(
+            {
+                case.id: {"next_action_date": retry}
+                for case, (_reason, retry, _code) in deferred.items()
+                if retry and retry != case.next_action_date
+            }
+        )
+        return cases - cases.browse([case.id for case in deferred]), events
+
+    def _contact_guards(self, cases, now, today):
+        """The cases whose contact must wait: outside the contact window or over the weekly cap.
+
+        Also what the dispatch, the collectors' buttons and the agreements' reminders check.
+
+        :return: {case: (reason, retry date, reason code)}
+        """
+        deferred = {}
+        # what the batch reads of its customers, in one query (collection_user_id is per company)
+        (cases.partner_id | cases.company_id.partner_id).fetch(
+            ["tz", "email", "do_not_contact", "collection_user_id"]
+            + [f"collection_{channel}_opt_out" for channel in CONTACT_CHANNELS]
+        )
+        recent = self._recent_contact_counts(cases, now)
+        for case in cases:
+            company = case.company_id
+            tz_name = case.partner_id.tz or company.partner_id.tz or "UTC"
+            try:
+                tz = pytz.timezone(tz_name)
+            except pytz.UnknownTimeZoneError:
+                tz = pytz.utc
+            local = pytz.utc.localize(now).astimezone(tz)
+            hour = local.hour + local.minute / 60.0
+            if not (company.collection_window_start <= hour < company.collection_window_end):
+                retry = local.date() if hour < company.collection_window_start else local.date() + timedelta(days=1)
+                deferred[case] = (
+                    self.env._(
+                        "Outside the contact window (%(start)s-%(end)s, %(tz)s): deferred to the next window",
+                        start=self._format_hour(company.collection_window_start),
+                        end=self._format_hour(company.collection_window_end),
+                        tz=tz_name,
+                    ),
+                    max(retry, today),
+                    "window",
+                )
+            elif recent.get(case.partner_id.id, 0) >= company.collection_weekly_cap:
+                deferred[case] = (
+                    self.env._(
+                        "Weekly contact cap reached (%(cap)s contacts in 7 days): deferred",
+                        cap=company.collection_weekly_cap,
+                    ),
+                    today + timedelta(days=1),
+                    "cap",
+                )
+        return deferred
+
+    def _format_hour(self, value):
+        return f"{int(value):02d}:{round(value % 1 * 60):02d}"
+
+    def _recent_contact_counts(self, cases, now):
+        """{customer id: outbound contacts queued or sent in the 7 days before ``now``}."""
+        groups = self.env["collection.event"]._read_group(
+            [
+                ("partner_id", "in", cases.partner_id.ids),
+                ("direction", "=", "outbound"),
+                ("channel", "in", CONTACT_CHANNELS),
+                ("state", "in", ("queued", "sent")),
+                ("date", ">", now - timedelta(days=7)),
+            ],
+            ["partner_id"],
+            ["__count"],
+        )
+        return {partner.id: count for partner, count in groups}
+
+    def _contact_split(self, run, channel, level, cases):
+        """Split ``cases`` into those reachable on the channel and skip events for the others
+        (opt-out, do not contact, no address).
+
+        :return: (reachable cases, event values)
+        """
+        reachable, events = cases.browse(), []
+        for case in cases:
+            blocked = case._channel_block_reason(channel)
+            if blocked:
+                code, reason = blocked
+                run.counts["skipped"] += 1
+                events.append(
+                    self._event_vals(
+                        run,
+                        case,
+                        self.env._("%(level)s: %(channel)s not sent", level=level.name, channel=channel),
+                        channel=channel,
+                        state="skipped",
+                        reason=reason,
+                        reason_code=code,
+                        level_id=level.id,
+                        invoice_ids=[(6, 0, case._dunned_invoices().ids)],
+                    )
+                )
+            else:
+                reachable |= case
+        return reachable, events
