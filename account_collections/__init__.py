@@ -3,3 +3,4 @@ from . import engine
 from . import models
 from . import report
 from . import wizards
+from . import demo

@@ -70,6 +70,15 @@ if command -v dpkg-query >/dev/null 2>&1; then
 else
     info "not a Debian system: make sure git, wkhtmltopdf, PostgreSQL and the LDAP, SASL and libpq headers are installed"
 fi
+# Odoo prints the header and footer of a PDF report (the letterhead) only with a wkhtmltopdf built
+# on patched Qt; Debian's is not, and Odoo then drops them.
+if command -v wkhtmltopdf >/dev/null 2>&1; then
+    wk_version=$(wkhtmltopdf --version 2>/dev/null || true)
+    case "$wk_version" in
+        *"with patched qt"*) ;;
+        *) info "note: ${wk_version:-wkhtmltopdf} is built without patched Qt: PDF reports print without their header and footer (the reminder letters name the creditor in their body); the wkhtmltox packages of wkhtmltopdf.org print them" ;;
+    esac
+fi
 
 PY=$(find_python) || die "No Python 3.10-3.12 with the venv module was found." \
     "Install one, e.g. on Debian 12: apt-get install python3 python3-venv python3-dev" \

@@ -32,3 +32,4 @@ from . import res_partner_behaviour
 from . import collection_case_behaviour
 from . import collection_legal_cost
 from . import collection_case_legal
+from . import account_chart_template

@@ -26,6 +26,12 @@ class CollectionLevel(models.Model):
     )
     attach_invoices = fields.Boolean(help="Attach the PDF of each open invoice to the email.")
     send_letter = fields.Boolean(string="Letter", help="Produce a printable reminder letter (PDF).")
+    letter_title = fields.Char(
+        translate=True,
+        help="Title of the reminder letter as the customer reads it (e.g. Second Reminder), in place of "
+        "the level's internal name. Empty: Payment Reminder before the due date, Reminder of Overdue "
+        "Invoices at the first overdue level, Second Reminder at the next ones, Final Notice at the last one.",
+    )
     create_activity = fields.Boolean(string="Activity")
     activity_type_id = fields.Many2one("mail.activity.type", string="Activity Type")
     activity_summary = fields.Char(translate=True)

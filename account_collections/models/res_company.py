@@ -1,4 +1,4 @@
-from odoo import api, fields, models
+from odoo import Command, api, fields, models
 from odoo.exceptions import ValidationError
 
 
@@ -126,6 +126,84 @@ class ResCompany(models.Model):
         help="Collections Users may write off up to this amount per write-off (company currency); above it, "
         "only Collections Managers. 0: only managers write off.",
     )
+
+    # ------------------------------------------------------------------ defaults
+    @api.model_create_multi
+    def create(self, vals_list):
+        companies = super().create(vals_list)
+        companies._collection_setup_defaults()
+        return companies
+
+    def _collection_setup_defaults(self):
+        """Give each company what the collections actions need and it lacks, so that they work
+        without a configuration hunt: the late fee and interest products, the layout of the
+        letters and, once the company has a chart of accounts, a bad-debt expense account and
+        the write-off journal. Run at install, on new companies and after a chart of accounts is
+        loaded (``account.chart.template._post_load_data``); a setting already made is kept."""
+        fee = self.env.ref("account_collections.product_late_fee", raise_if_not_found=False)
+        interest = self.env.ref("account_collections.product_late_interest", raise_if_not_found=False)
+        layout = self.env.ref("web.external_layout_standard", raise_if_not_found=False)
+        for company in self.sudo():  # sudo: company settings, set by the install or the chart loader
+            vals = {}
+            if fee and not company.collection_fee_product_id:
+                vals["collection_fee_product_id"] = fee.id
+            if interest and not company.collection_interest_product_id:
+                vals["collection_interest_product_id"] = interest.id
+            if layout and not company.external_report_layout_id:
+                vals["external_report_layout_id"] = layout.id
+            if not company.collection_bad_debt_account_id:
+                vals["collection_bad_debt_account_id"] = company._collection_bad_debt_account().id
+            if not company.collection_write_off_journal_id:
+                vals["collection_write_off_journal_id"] = company._collection_write_off_journal().id
+            vals = {name: value for name, value in vals.items() if value}
+            if vals:
+                company.write(vals)
+
+    def _collection_bad_debt_account(self):
+        """The expense account of the company's chart for bad debts, else a new *Bad debts written
+        off*; none while the company has no chart of accounts."""
+        self.ensure_one()
+        Account = self.env["account.account"].with_company(self).with_context(lang="en_US")
+        company_domain = Account._check_company_domain(self)
+        if not Account.search_count(company_domain, limit=1):
+            return Account
+        expense_domain = [*company_domain, ("account_type", "=", "expense"), ("deprecated", "=", False)]
+        account = Account.search([*expense_domain, ("name", "=ilike", "%bad debt%")], limit=1)
+        if account:
+            return account
+        # next to the company's default expense account (else its chart's first), numbered the chart's way
+        default_id = self.env["ir.default"]._get(
+            "product.category", "property_account_expense_categ_id", company_id=self.id
+        )
+        expense = Account.browse(default_id).exists().filtered_domain(expense_domain) or Account.search(
+            expense_domain, limit=1
+        )
+        code = Account._search_new_account_code(expense.code or "6000")
+        return Account.create(
+            {
+                "name": self.env._("Bad debts written off"),
+                "code": code,
+                "account_type": "expense",
+                "company_ids": [Command.set(self.ids)],
+            }
+        )
+
+    def _collection_write_off_journal(self):
+        """The company's miscellaneous journal (of its chart), else its first general journal other
+        than the exchange difference and cash basis ones."""
+        self.ensure_one()
+        journal = self.env.ref(f"account.{self.id}_general", raise_if_not_found=False)
+        if journal and journal.type == "general":
+            return journal
+        Journal = self.env["account.journal"]
+        return Journal.search(
+            [
+                *Journal._check_company_domain(self),
+                ("type", "=", "general"),
+                ("id", "not in", (self.currency_exchange_journal_id | self.tax_cash_basis_journal_id).ids),
+            ],
+            limit=1,
+        )
 
     # ------------------------------------------------------------------ constraints
     @api.constrains(

@@ -71,10 +71,10 @@ class TestReports(CollectionsCommon):
         )
         self.assertIn("40", overdue_rows[0].xpath("string(td[4])"), "days overdue of the oldest invoice")
         self.assertIn("font-weight: bold", overdue_rows[0].get("style"))
-        # the overdue text of the first level, naming the level
+        # the overdue text of the first level, under the level's title
         self.assertTrue(tree.xpath("//p[@name='text_overdue']"))
         self.assertFalse(tree.xpath("//p[@name='text_pre_due']"))
-        self.assertIn(self.level_first.name, content)
+        self.assertIn("Reminder of Overdue Invoices", tree.xpath("string(//h2)"))
 
     def test_letter_gives_the_portal_payment_link_of_each_invoice(self):
         case = self._case(self.customer)
@@ -108,7 +108,7 @@ class TestReports(CollectionsCommon):
         tree = html.fromstring(self._html(LETTER, case.ids))
         self.assertIn("friendly reminder", tree.xpath("string(//div[@name='letter_text'])"))
         self.assertFalse(tree.xpath("//p[@name='text_overdue'] | //p[@name='text_final']"))
-        self.assertIn(self.level_before.name, tree.xpath("string(//h2)"))
+        self.assertIn("Payment Reminder", tree.xpath("string(//h2)"), "the title follows the level")
 
         case = self._case(self.customer)
         self._set_level(case, self.level_second)
@@ -120,28 +120,82 @@ class TestReports(CollectionsCommon):
         case = self._case(self.customer)  # 40 days overdue, no level executed yet
         self.assertFalse(case.level_id)
         tree = html.fromstring(self._html(LETTER, case.ids))
-        self.assertIn(self.level_second.name, tree.xpath("string(//h2)"))
+        self.assertIn("Final Notice", tree.xpath("string(//h2)"), "the title of the last level")
         self.assertTrue(tree.xpath("//p[@name='text_final']"))
 
     def test_letter_is_printed_in_the_customer_language(self):
         self.env["res.lang"]._activate_lang("fr_FR")
-        self.level_first.with_context(lang="fr_FR").name = "Premier rappel"
+        self.level_first.letter_title = "First Reminder"
+        self.level_first.with_context(lang="fr_FR").letter_title = "Premier rappel"
         case = self._case(self.customer)
         self._set_level(case, self.level_first)
 
         content = self._html(LETTER, case.ids)
-        self.assertIn("First", content)
+        self.assertIn("First Reminder", content)
         self.assertNotIn("Premier rappel", content)
         self.assertIn(self.inv_old.invoice_date_due.strftime("%m/%d/%Y"), content)
 
         self.customer.lang = "fr_FR"
         content = self._html(LETTER, case.ids)
-        self.assertIn("Premier rappel", content, "the level name is in the customer's language")
+        self.assertIn("Premier rappel", content, "the letter's title is in the customer's language")
         self.assertIn(self.inv_old.invoice_date_due.strftime("%d/%m/%Y"), content, "dates in the French format")
         self.assertNotIn(self.inv_old.invoice_date_due.strftime("%m/%d/%Y"), content)
         tree = html.fromstring(content)
         self.assertIn(self._amount(1434.5, "fr_FR"), tree.xpath("string(//tr[@name='total_overdue'])"))
         self.assertNotIn(self._amount(1434.5), content)
+
+    def test_letter_title_is_the_letter_title_of_the_level_never_its_internal_name(self):
+        case = self._case(self.customer)
+        self.level_second.write({"name": "Agency review", "letter_title": "Last Reminder before Legal Action"})
+        self._set_level(case, self.level_second)
+        tree = html.fromstring(self._html(LETTER, case.ids))
+        self.assertIn("Last Reminder before Legal Action", tree.xpath("string(//h2)"))
+        self.assertNotIn("Agency review", tree.text_content())
+
+        self.level_second.letter_title = False  # empty: a title by the level's place in the policy
+        self._set_level(case, self.level_first)
+        tree = html.fromstring(self._html(LETTER, case.ids))
+        self.assertIn("Reminder of Overdue Invoices", tree.xpath("string(//h2)"))
+        self.assertNotIn(self.level_first.name, tree.xpath("string(//h2)"))
+
+    def test_letter_names_the_creditor_in_its_body(self):
+        company = self.company_data["company"]
+        company.write(
+            {
+                "name": "Creditor Works Ltd",
+                "street": "7 Harbour Lane",
+                "zip": "BT1 4GB",
+                "city": "Belfast",
+                "vat": "GB123456789",
+                "company_registry": "NI612345",
+                "phone": "+44 28 9000 1234",
+                "email": "credit@creditor.example.com",
+            }
+        )
+        bank = self.env["res.bank"].create({"name": "Bank of Harbours", "bic": "HARBGB2L"})
+        self.env["res.partner.bank"].create(
+            {"partner_id": company.partner_id.id, "acc_number": "GB29NWBK60161331926819", "bank_id": bank.id}
+        )
+        case = self._case(self.customer)
+        tree = html.fromstring(self._html(LETTER, case.ids))
+        # in the page itself, not in a layout header that a PDF printer may drop
+        page = tree.xpath("//div[contains(@class, 'o_collection_letter')]")[0]
+        self.assertFalse(page.xpath("ancestor::div[contains(@class, 'header')]"))
+        creditor = " ".join(page.xpath("string(.//div[@name='creditor'])").split())
+        for text in (
+            "Creditor Works Ltd",
+            "7 Harbour Lane",
+            "Belfast",
+            "GB123456789",
+            "NI612345",
+            "+44 28 9000 1234",
+            "credit@creditor.example.com",
+        ):
+            self.assertIn(text, creditor)
+        payment = " ".join(page.xpath("string(.//div[@name='payment_details'])").split())
+        for text in ("GB29NWBK60161331926819", "HARBGB2L", "Bank of Harbours", case.name):
+            self.assertIn(text, payment)
+        self.assertIn("Creditor Works Ltd", page.xpath("string(.//p[@name='signature'])"))
 
     def test_letter_prints_many_cases_each_with_its_own_items(self):
         other = self._customer("Second Sender")

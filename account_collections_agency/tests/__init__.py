@@ -13,3 +13,4 @@ from . import test_placement_file
 from . import test_agency_portal_hardening
 from . import test_import_atomic
 from . import test_render_equivalence
+from . import test_demo_data
