@@ -1,6 +1,8 @@
 import logging
 from collections import defaultdict
 
+from psycopg2.errors import SerializationFailure
+
 from odoo import api, fields, models, modules
 from odoo.exceptions import UserError
 from odoo.tools import SQL
@@ -247,21 +249,30 @@ class CollectionEvent(models.Model):
         counts = {"queued": 0, "failed": 0, "skipped": 0}
         restrict = SQL("AND e.case_id = ANY(%s)", list(case_ids)) if case_ids is not None else SQL()
         last_id = 0  # the events left queued (outside the window) are not read again by this dispatch
+        conflicts = 0
         while True:
             self.env.flush_all()
-            rows = self.env.execute_query(
-                SQL(
-                    """
-                    SELECT e.id FROM collection_event e
-                     WHERE e.channel = 'email' AND e.state = 'queued' AND e.direction = 'outbound'
-                       AND e.mail_mail_id IS NULL AND e.level_id IS NOT NULL AND e.id > %s %s
-                     ORDER BY e.id LIMIT %s FOR UPDATE SKIP LOCKED
-                    """,
-                    last_id,
-                    restrict,
-                    batch_size,
-                )
+            query = SQL(
+                """
+                SELECT e.id FROM collection_event e
+                 WHERE e.channel = 'email' AND e.state = 'queued' AND e.direction = 'outbound'
+                   AND e.mail_mail_id IS NULL AND e.level_id IS NOT NULL AND e.id > %s %s
+                 ORDER BY e.id LIMIT %s FOR UPDATE SKIP LOCKED
+                """,
+                last_id,
+                restrict,
+                batch_size,
             )
+            try:
+                rows = self.env.execute_query(query)
+            except SerializationFailure:
+                # another worker committed a batch of these events after this transaction began:
+                # the cron's batch was committed, so a new transaction sees that worker's outcome
+                conflicts += 1
+                if not commit or conflicts > 5:
+                    raise
+                self.env.cr.rollback()
+                continue
             if not rows:
                 break
             last_id = rows[-1][0]
