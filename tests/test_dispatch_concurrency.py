@@ -27,7 +27,7 @@ class TestCommittedEngine(CommittedCasesCase):
     def _scoped_runs(self):
         """Runs with one case per batch, that see only the test's customers, with the cron's
         per-batch commits (which the engine turns off while tests run)."""
-        Case = type(self.env["collection.case"])
+        Case, Engine = type(self.env["collection.case"]), type(self.env["collection.engine"])
         select_due = Case._select_due_case_ids
         partner_ids, case_ids = self.partner_ids, self.case_ids
 
@@ -36,9 +36,9 @@ class TestCommittedEngine(CommittedCasesCase):
 
         with ExitStack() as stack:
             stack.enter_context(patch.object(Case, "_batch_size", lambda cases: 1))
-            stack.enter_context(patch.object(Case, "_partners_to_refresh", lambda cases, companies: partner_ids))
+            stack.enter_context(patch.object(Engine, "_partners_to_refresh", lambda engine, companies: partner_ids))
             stack.enter_context(patch.object(Case, "_select_due_case_ids", select_test_cases))
-            stack.enter_context(patch.object(Case, "_check_agreements", lambda cases, companies, today: None))
+            stack.enter_context(patch.object(Engine, "_settle_agreements", lambda engine, run: None))
             stack.enter_context(patch.object(Case, "_log_paused", lambda cases, companies, today: None))
             stack.enter_context(patch.object(odoo_module, "current_test", False))
             yield

@@ -40,6 +40,5 @@ from . import collection_case_write_off
 from . import res_company_write_off
 from . import res_config_settings_write_off
 from . import res_partner_behaviour
-from . import collection_case_behaviour
 from . import collection_legal_cost
 from . import collection_case_legal

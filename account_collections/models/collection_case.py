@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import SQL, float_is_zero, split_every
+from odoo.tools import SQL
 
 from ..tools import (
     GROUP_USER,
@@ -14,7 +14,7 @@ from ..tools import (
     check_group,
     collection_today,
 )
-from .bulk_sql import bulk_insert
+from .bulk_sql import reserve_sequence_numbers
 
 _logger = logging.getLogger(__name__)
 
@@ -59,9 +59,6 @@ class CollectionCase(models.Model):
         "legal_note": ("action_legal_handover",),
         "legal_file_id": ("action_legal_handover",),
     }
-
-    # refresh_cases works on this many customers per SQL pass (and per commit in the cron)
-    _REFRESH_BATCH = 5000
 
     name = fields.Char(string="Reference", readonly=True, copy=False, index="trigram")
     partner_id = fields.Many2one(
@@ -228,7 +225,26 @@ class CollectionCase(models.Model):
                 stage_id = vals.get("stage_id", self.env.context.get("default_stage_id"))
                 if stage_id:
                     self.browse()._check_stage_move(self.env["collection.stage"].browse(stage_id))
+        self._set_references([vals for vals in vals_list if not vals.get("name")])
         return super().create(vals_list)
+
+    def _set_references(self, vals_list):
+        """Give the new cases their reference from the sequence (drawn in one query for all)."""
+        if not vals_list:
+            return
+        # sudo: the reference sequence is configuration, cases get their number whoever opens them
+        sequence = (
+            self.env["ir.sequence"]
+            .sudo()
+            .search(
+                [("code", "=", "collection.case"), ("company_id", "in", [self.env.company.id, False])],
+                order="company_id",
+                limit=1,
+            )
+        )
+        names = reserve_sequence_numbers(sequence, len(vals_list)) if sequence else ["/"] * len(vals_list)
+        for vals, name in zip(vals_list, names, strict=True):
+            vals["name"] = name
 
     def write(self, vals):
         events = []
@@ -422,318 +438,16 @@ class CollectionCase(models.Model):
         """
         what = self.env._("refresh the collection cases")
         check_group(self.env, GROUP_USER, what)
-        return self._refresh(self._check_companies(company_ids, what))
+        companies = self._check_companies(company_ids, what)
+        # sudo: cases mirror the ledger, the caller's rights on them do not matter (checked above)
+        Engine = self.env["collection.engine"].sudo()
+        return Engine._refresh(Engine._new_run(self._collection_today(), companies))
 
     def _check_companies(self, company_ids, what=None):
         """The companies of a run: those passed if they are the caller's, by default the caller's
         current ones (every company for the superuser: the cron)."""
         every = self.env["res.company"].sudo().search([]) if self.env.su else None  # pylint: disable=no-search-all
         return check_companies(self.env, company_ids, what or self.env._("run the collections"), default=every)
-
-    def _refresh(self, companies, partner_ids=None):
-        """Refresh cases of the companies, batch by batch of customers.
-
-        Runs as superuser: cases are derived from accounting data only, whoever posted or
-        reconciled the entry that triggered the refresh.
-        """
-        # sudo: cases mirror the ledger; the caller's rights on cases do not matter here.
-        self = self.sudo().with_context(tracking_disable=True, mail_create_nolog=True, mail_create_nosubscribe=True)
-        self.env.flush_all()
-        if partner_ids is None:
-            partner_ids = self._partners_to_refresh(companies)
-        totals = {"created": 0, "updated": 0, "closed": 0}
-        # the company default policies, read once for every batch
-        defaults = {
-            policy.company_id.id: policy for policy in self.env["collection.policy"].search([("is_default", "=", True)])
-        }
-        for batch in split_every(self._REFRESH_BATCH, sorted(set(partner_ids))):
-            counts = self._refresh_batch(companies, list(batch), defaults)
-            for key, count in counts.items():
-                totals[key] += count
-        return totals
-
-    def _partners_to_refresh(self, companies):
-        rows = self.env.execute_query(
-            SQL(
-                """
-                SELECT DISTINCT p.commercial_partner_id
-                  FROM account_move_line aml
-                  JOIN account_account acc ON acc.id = aml.account_id
-                  JOIN res_partner p ON p.id = aml.partner_id
-                 WHERE acc.account_type = 'asset_receivable'
-                   AND aml.parent_state = 'posted'
-                   AND aml.reconciled IS NOT TRUE
-                   AND aml.company_id = ANY(%(companies)s)
-                 UNION
-                SELECT partner_id FROM collection_case WHERE state = 'open' AND company_id = ANY(%(companies)s)
-                """,
-                companies=companies.ids,
-            )
-        )
-        return [row[0] for row in rows]
-
-    def _receivable_balances(self, companies, partner_ids, today):
-        """One SQL pass over the open receivable lines of these customers.
-
-        :return: list of dicts, one per (customer, company, currency)
-        """
-        query = SQL(
-            """
-            SELECT p.commercial_partner_id AS partner_id,
-                   aml.company_id,
-                   aml.currency_id,
-                   SUM(aml.amount_residual_currency) AS amount_due,
-                   COALESCE(SUM(aml.amount_residual_currency)
-                            FILTER (WHERE aml.amount_residual_currency < 0), 0) AS credits,
-                   COALESCE(SUM(aml.amount_residual_currency)
-                            FILTER (WHERE aml.amount_residual_currency > 0 AND dunnable
-                                    AND aml.date_maturity < %(today)s), 0) AS overdue_gross,
-                   MIN(aml.date_maturity)
-                            FILTER (WHERE aml.amount_residual_currency > 0 AND dunnable) AS oldest_due_date,
-                   COALESCE(SUM(aml.amount_residual_currency)
-                            FILTER (WHERE aml.amount_residual_currency > 0 AND m.collection_hold IS NOT NULL
-                                    AND aml.date_maturity < %(today)s), 0) AS overdue_held,
-                   ARRAY_AGG(DISTINCT aml.move_id)
-                            FILTER (WHERE aml.amount_residual_currency > 0) AS move_ids,
-                   ARRAY_AGG(DISTINCT m.collection_case_id)
-                            FILTER (WHERE aml.amount_residual_currency > 0) AS linked_case_ids
-              FROM account_move_line aml
-              JOIN account_account acc ON acc.id = aml.account_id
-              JOIN res_partner p ON p.id = aml.partner_id
-              JOIN account_move m ON m.id = aml.move_id,
-                   LATERAL (SELECT NOT COALESCE(m.collection_blocked, FALSE) AND m.collection_hold IS NULL
-                                   AND (c.collection_limitation_years IS NULL
-                                        OR c.collection_limitation_years = 0
-                                        OR aml.date_maturity >= %(today)s::date
-                                           - make_interval(years => c.collection_limitation_years))
-                              FROM res_company c WHERE c.id = aml.company_id) AS d(dunnable)
-             WHERE acc.account_type = 'asset_receivable'
-               AND aml.parent_state = 'posted'
-               AND aml.reconciled IS NOT TRUE
-               AND (aml.amount_residual_currency != 0 OR aml.amount_residual != 0)
-               AND aml.company_id = ANY(%(companies)s)
-               AND p.commercial_partner_id = ANY(%(partners)s)
-             GROUP BY 1, 2, 3
-            """,
-            today=today,
-            companies=companies.ids,
-            partners=partner_ids,
-        )
-        return self.env.execute_query_dict(query)
-
-    def _refresh_batch(self, companies, partner_ids, default_policies):
-        today = self._collection_today()
-        rows = self._receivable_balances(companies, partner_ids, today)
-        # the open cases as plain rows: a refresh compares tens of thousands of them
-        self.env.flush_all()
-        open_rows = self.env.execute_query_dict(
-            SQL(
-                """
-                SELECT c.id, c.partner_id, c.company_id, c.currency_id, c.amount_due, c.amount_overdue,
-                       c.oldest_due_date, c.open_invoice_count, c.policy_id, l.delay_days AS level_delay,
-                       c.next_level_id, c.next_action_date, c.paused_until, s.code AS stage_code
-                  FROM collection_case c
-                  LEFT JOIN collection_level l ON l.id = c.level_id
-                  LEFT JOIN collection_stage s ON s.id = c.stage_id
-                 WHERE c.state = 'open' AND c.company_id = ANY(%s) AND c.partner_id = ANY(%s)
-                """,
-                companies.ids,
-                partner_ids,
-            )
-        )
-        cases_by_key = {(row["partner_id"], row["company_id"], row["currency_id"]): row for row in open_rows}
-        policies = self._policies_for(partner_ids, companies, default_policies)
-        currencies = self.env["res.currency"].browse({row["currency_id"] for row in rows})
-        currencies.fetch(["rounding", "decimal_places"])
-
-        to_create, updates, seen, move_links = [], [], set(), []
-        owing = {(row["partner_id"], row["company_id"], row["currency_id"]) for row in rows if row["amount_due"] > 0}
-        for row in rows:
-            currency = currencies.browse(row["currency_id"])
-            amount_due = currency.round(row["amount_due"])
-            overdue = currency.round(max(0.0, min(amount_due, row["overdue_gross"] + row["credits"])))
-            policy = policies.get((row["partner_id"], row["company_id"]), self.env["collection.policy"])
-            # invoices on hold under a promise, plan or dispute keep their case open, undunned
-            held = currency.round(min(amount_due, row["overdue_held"]))
-            if not self._qualifies(amount_due, max(overdue, held), row["oldest_due_date"], policy, today, currency):
-                continue
-            key = (row["partner_id"], row["company_id"], row["currency_id"])
-            seen.add(key)
-            vals = {
-                "amount_due": amount_due,
-                "amount_overdue": overdue,
-                "oldest_due_date": row["oldest_due_date"] or False,
-                "open_invoice_count": len(row["move_ids"] or []),
-                "policy_id": policy.id or False,
-            }
-            case = cases_by_key.get(key)
-            if case:
-                if any((case[field] if case[field] is not None else False) != value for field, value in vals.items()):
-                    updates.append((self.browse(case["id"]), vals))
-                    case.update(vals)
-                if row["linked_case_ids"] != [case["id"]]:  # else every open invoice already points at it
-                    move_links.append((case["id"], row["move_ids"] or []))
-            else:
-                vals.update(partner_id=row["partner_id"], company_id=row["company_id"], currency_id=row["currency_id"])
-                to_create.append((vals, row["move_ids"] or []))
-
-        created = self._create_cases([vals for vals, _moves in to_create])
-        move_links += [(case.id, moves) for case, (_vals, moves) in zip(created, to_create, strict=True)]
-        self._write_amounts(updates)
-        # next level and date of the cases that stay open (new cases got theirs when opened);
-        # recomputed each time, so that policy changes and pauses show up here
-        staying = [case for key, case in cases_by_key.items() if key in seen]
-        levels = self._policy_level_delays([case["policy_id"] for case in staying])
-        next_actions = {}
-        for case in staying:
-            next_action = self._next_action_for(
-                levels.get(case["policy_id"], []),
-                case["level_delay"],
-                case["oldest_due_date"],
-                case["paused_until"],
-                stage_code=case["stage_code"],
-            )
-            if (case["next_level_id"] or False, case["next_action_date"] or False) != next_action:
-                next_actions[case["id"]] = {"next_level_id": next_action[0], "next_action_date": next_action[1]}
-        self._write_engine_values(next_actions)
-        self._link_invoices(move_links)
-        to_close = self.browse([case["id"] for key, case in cases_by_key.items() if key not in seen])
-        to_close._close(today)
-        to_close.filtered(lambda c: (c.partner_id.id, c.company_id.id, c.currency_id.id) not in owing)._thank()
-        return {"created": len(created), "updated": len(updates), "closed": len(to_close)}
-
-    @api.model
-    def _qualifies(self, amount_due, overdue, oldest_due_date, policy, today, currency):
-        if float_is_zero(amount_due, precision_rounding=currency.rounding) or amount_due < 0:
-            return False
-        if not float_is_zero(overdue, precision_rounding=currency.rounding):
-            return True
-        lead_days = policy._pre_due_lead_days() if policy else 0
-        return bool(oldest_due_date and lead_days and oldest_due_date <= today + timedelta(days=lead_days))
-
-    def _policies_for(self, partner_ids, companies, defaults):
-        """Policy of each (customer, company): the customer's own, else the company default
-        (``defaults``: {company id: policy})."""
-        Policy = self.env["collection.policy"]
-        partners = self.env["res.partner"].browse(partner_ids)
-        result = {}
-        for company in companies:
-            # only the policy: reading it alone spares loading every other field of the partners
-            partners.with_company(company).fetch(["collection_policy_id"])
-            for partner in partners.with_company(company):
-                policy = partner.collection_policy_id or defaults.get(company.id, Policy)
-                if policy and policy.company_id == company:
-                    result[(partner.id, company.id)] = policy
-        return result
-
-    def _create_cases(self, vals_list):
-        """Open cases in one INSERT, complete: reference, stage, next action and scores are
-        worked out first (a refresh from zero opens tens of thousands)."""
-        if not vals_list:
-            return self.browse()
-        stage = self.env["collection.stage"]._get_by_code("new")
-        levels_by_policy = self._policy_level_delays([vals["policy_id"] for vals in vals_list])
-        partners = self.env["res.partner"].browse({vals["partner_id"] for vals in vals_list})
-        partners.fetch(["risk_score"])
-        # each case starts with its customer's collector in its company (a per-company field)
-        collectors = {}
-        for company in self.env["res.company"].browse({vals["company_id"] for vals in vals_list}):
-            for partner in partners.with_company(company):
-                collectors[(partner.id, company.id)] = partner.collection_user_id.id
-        self.env.flush_all()
-        ids = [
-            row[0]
-            for row in self.env.execute_query(
-                SQL(
-                    "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-                    self._table,
-                    len(vals_list),
-                )
-            )
-        ]
-        rates, rows = {}, []
-        for case_id, vals in zip(ids, vals_list, strict=True):
-            next_level, next_date = self._next_action_for(
-                levels_by_policy.get(vals["policy_id"], []), None, vals["oldest_due_date"], None
-            )
-            risk = partners.browse(vals["partner_id"]).risk_score or 0
-            company = self.env["res.company"].browse(vals["company_id"])
-            currency = self.env["res.currency"].browse(vals["currency_id"])
-            rows.append(
-                dict(
-                    vals,
-                    id=case_id,
-                    name=f"COL{case_id:06d}",
-                    state="open",
-                    stage_id=stage.id,
-                    user_id=collectors.get((vals["partner_id"], vals["company_id"])) or False,
-                    next_level_id=next_level,
-                    next_action_date=next_date,
-                    risk_score=risk,
-                    priority_score=self._priority_value(
-                        company, currency, vals["amount_overdue"], vals["oldest_due_date"], risk, rates
-                    ),
-                )
-            )
-        cases = self.browse(bulk_insert(self, rows))
-        self.env["collection.event"]._log([case._event_vals(self.env._("Case opened")) for case in cases])
-        return cases
-
-    def _write_amounts(self, updates):
-        """Write the refreshed amounts of many cases in one UPDATE."""
-        if not updates:
-            return
-        values = SQL(", ").join(
-            SQL(
-                "(%s, %s::numeric, %s::numeric, %s::date, %s, %s::int)",
-                case.id,
-                vals["amount_due"],
-                vals["amount_overdue"],
-                vals["oldest_due_date"] or None,
-                vals["open_invoice_count"],
-                vals["policy_id"] or None,
-            )
-            for case, vals in updates
-        )
-        self.env.execute_query(
-            SQL(
-                """
-                UPDATE collection_case c
-                   SET amount_due = v.amount_due, amount_overdue = v.amount_overdue,
-                       oldest_due_date = v.oldest_due_date, open_invoice_count = v.open_invoice_count,
-                       policy_id = v.policy_id, write_date = NOW() AT TIME ZONE 'UTC', write_uid = %s
-                  FROM (VALUES %s) AS v(id, amount_due, amount_overdue, oldest_due_date, open_invoice_count, policy_id)
-                 WHERE c.id = v.id
-                """,
-                self.env.uid,
-                values,
-            )
-        )
-        self.browse([case.id for case, _vals in updates]).invalidate_recordset(
-            ["amount_due", "amount_overdue", "oldest_due_date", "open_invoice_count", "policy_id"]
-        )
-
-    def _link_invoices(self, move_links):
-        """Point every open invoice at its case, in one UPDATE."""
-        move_ids, case_ids = [], []
-        for case_id, moves in move_links:
-            move_ids += moves
-            case_ids += [case_id] * len(moves)
-        if not move_ids:
-            return
-        self.env.execute_query(
-            SQL(
-                """
-                UPDATE account_move m SET collection_case_id = v.case_id
-                  FROM unnest(%s::int[], %s::int[]) AS v(move_id, case_id)
-                 WHERE m.id = v.move_id AND m.collection_case_id IS DISTINCT FROM v.case_id
-                """,
-                move_ids,
-                case_ids,
-            )
-        )
-        self.env["account.move"].browse(move_ids).invalidate_recordset(["collection_case_id"])
-        self.invalidate_model(["invoice_ids"])
 
     def _next_action_values(self):
         """{case id: {next_level_id, next_action_date}} of the cases where they change."""
@@ -785,9 +499,6 @@ class CollectionCase(models.Model):
             }
         )
         self._move_to_stage("paid", reason=self.env._("Nothing left to collect: case closed"))
-
-    def _thank(self):
-        """Hook: cases just paid in full (the engine sends the thank-you email)."""
 
     # ------------------------------------------------------------------ demo
     @api.model

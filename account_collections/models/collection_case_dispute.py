@@ -73,16 +73,3 @@ class CollectionCase(models.Model):
                 to_reminded |= case
         to_disputed._move_to_agreement_stage("disputed")
         to_reminded._move_to_agreement_stage("reminded")
-
-    def _check_agreements(self, companies, today):
-        """Open disputes whose invoice got paid in full (or reversed) resolve by themselves."""
-        res = super()._check_agreements(companies, today)
-        settled = self.env["collection.dispute"].search(
-            [
-                ("state", "=", "open"),
-                ("company_id", "in", companies.ids),
-                ("invoice_id.payment_state", "in", ("paid", "in_payment", "reversed")),
-            ]
-        )
-        settled._close("resolved", resolution=self.env._("The invoice was paid in full: nothing left to dispute."))
-        return res

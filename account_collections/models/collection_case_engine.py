@@ -118,8 +118,10 @@ class CollectionCase(models.Model):
         # sudo: the engine acts for the company on data derived from the ledger; the run date
         # travels down as a date object (see tools/run_date.py)
         engine = self.sudo().with_context(collection_date=today)
-        engine._refresh(companies)
-        engine._check_agreements(companies, today)
+        Engine = self.env["collection.engine"].sudo()
+        run = Engine._new_run(today, companies)
+        Engine._refresh(run)
+        Engine._settle_agreements(run)
         engine._log_paused(companies, today)
         due_ids = engine._select_due_case_ids(companies, today)
         counts = self._empty_counts()
@@ -191,10 +193,6 @@ class CollectionCase(models.Model):
             today=today,
             stopped=STOPPED_STAGE_CODES,
         )
-
-    def _check_agreements(self, companies, today):
-        """Hook: promises, payment plans and disputes move their states before levels run
-        (kept, broken, completed...). Each agreement model extends it."""
 
     def _log_paused(self, companies, today):
         """Log once, per case and level, a level that fell due while the case is paused."""
@@ -699,32 +697,6 @@ class CollectionCase(models.Model):
             )
         return events
 
-    def _thank(self):
-        """Email a thank-you note on cases paid in full, where the company wants it."""
-        super()._thank()
-        if not self:
-            return
-        template = self.env.ref("account_collections.mail_template_collection_thanks", raise_if_not_found=False)
-        cases = self.filtered(lambda c: c.company_id.collection_send_thanks and not c._channel_block_reason("email"))
-        if not template or not cases:
-            return
-        mails, errors = template._collection_queue_mails(cases)
-        self.env["collection.event"].sudo().create(
-            [
-                case._event_vals(
-                    self.env._("Thank-you email"),
-                    channel="email",
-                    state="queued" if case.id in mails else "failed",
-                    reason=False if case.id in mails else errors.get(case.id),
-                    reason_code=False if case.id in mails else "render",
-                    level_id=False,  # not a level's reminder
-                    mail_mail_id=mails[case.id].id if case.id in mails else False,
-                    mail_message_id=mails[case.id].mail_message_id.id if case.id in mails else False,
-                )
-                for case in cases
-            ]
-        )
-
     def _ensure_invoice_access_tokens(self):
         """Give the open invoices their portal token in one UPDATE, before the reminders link to them
         (the portal would otherwise write them one invoice at a time while rendering)."""
@@ -878,6 +850,11 @@ class CollectionCase(models.Model):
             ("promised", held.filtered(lambda m: m.collection_hold == "promise"), self.env._("Promise to pay open")),
             ("plan", held.filtered(lambda m: m.collection_hold == "plan"), self.env._("Covered by a payment plan")),
             ("time_barred", excluded - blocked - held, self.env._("Invoice time-barred")),
+            (
+                "settlement",
+                held.filtered(lambda m: m.collection_hold == "settlement"),
+                self.env._("Settlement offer standing"),
+            ),
         ):
             if invoices:
                 events.append(

@@ -19,11 +19,6 @@ class CollectionCase(models.Model):
         for case in self:
             case.payment_plan_count = counts.get(case, 0)
 
-    def _check_agreements(self, companies, today):
-        res = super()._check_agreements(companies, today)
-        self.env["collection.payment.plan"]._check_active_plans(companies, today)
-        return res
-
     def action_new_payment_plan(self):
         """Open a new payment plan for the case, with the invoices being dunned."""
         check_group(self.env, GROUP_USER, self.env._("propose a payment plan"))

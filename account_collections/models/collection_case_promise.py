@@ -58,12 +58,6 @@ class CollectionCase(models.Model):
             "context": context,
         }
 
-    def _check_agreements(self, companies, today):
-        """Open promises become kept or broken before the levels run."""
-        res = super()._check_agreements(companies, today)
-        self.env["collection.promise"]._settle_open_promises(companies, today)
-        return res
-
     # ------------------------------------------------------------------ calls
     def action_log_call(self, outcome, note=None, direction="outbound", follow_up_date=None):
         """Log a phone call with the customer (External API).

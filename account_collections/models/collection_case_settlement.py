@@ -64,32 +64,3 @@ class CollectionCase(models.Model):
         action = self.env["ir.actions.act_window"]._for_xml_id("account_collections.action_collection_settlement")
         action.update(domain=[("case_id", "=", self.id)], context={"default_case_id": self.id})
         return action
-
-    def _check_agreements(self, companies, today):
-        """Standing settlement offers become paid (remainder written off) or lapse before the levels run."""
-        res = super()._check_agreements(companies, today)
-        self.env["collection.settlement"]._settle_live_offers(companies, today)
-        return res
-
-    def _excluded_invoice_events(self, level):
-        """Also say which invoices a level leaves out because a settlement offer stands on them."""
-        events = super()._excluded_invoice_events(level)
-        if len(self.open_invoice_ids) == len(self.dunning_invoice_ids):
-            return events
-        held = (self.open_invoice_ids - self.dunning_invoice_ids).filtered(
-            lambda m: m.collection_hold == "settlement" and not m.collection_blocked
-        )
-        if held:
-            events.append(
-                self._event_vals(
-                    self.env._(
-                        "%(level)s: %(invoices)s left out", level=level.name, invoices=", ".join(held.mapped("name"))
-                    ),
-                    state="skipped",
-                    reason=self.env._("Settlement offer standing"),
-                    reason_code="settlement",
-                    level_id=level.id,
-                    invoice_ids=[Command.set(held.ids)],
-                )
-            )
-        return events

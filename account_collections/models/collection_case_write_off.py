@@ -19,12 +19,6 @@ class CollectionCase(models.Model):
         for case in self:
             case.write_off_count = counts.get(case, 0)
 
-    def _thank(self):
-        # a case closed by a write-off was not paid: no thank-you note
-        if self.env.context.get("collection_no_thanks"):
-            return
-        super()._thank()
-
     def action_write_off(self):
         """Case form button: write off the case's open invoices (wizard)."""
         check_group(self.env, GROUP_USER, self.env._("write off a case"))

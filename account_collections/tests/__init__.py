@@ -23,3 +23,4 @@ from . import test_workflow_fields
 from . import test_dispatch_faults
 from . import test_portal_upload
 from . import test_guards_edges
+from . import test_write_layer

@@ -5,4 +5,4 @@ from . import res_company
 from . import res_config_settings
 from . import collection_payment_plan
 from . import collection_promise
-from . import collection_case_promise
+from . import collection_engine
