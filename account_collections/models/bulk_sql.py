@@ -98,6 +98,11 @@ def bulk_insert(model, vals_list, defaults=None):
     records = model.browse(ids)
     for name in names:
         env.cache.update(records, model._fields[name], columns[name])
+    # the columns left out are empty, as create() knows (it spares reading them back)
+    for field in model._fields.values():
+        if field.store and field.column_type and not field.compute and field.name not in columns:
+            if field.type in ARRAY_TYPES and not field.translate and not field.company_dependent:
+                env.cache.update(records, field, [field.convert_to_cache(None, model)] * len(ids))
     _invalidate_inverses(model, names)
     # what create() marks: the stored computed fields of the new rows, and what depends on them
     records.modified(model._fields, create=True)
@@ -220,7 +225,9 @@ def reserve_sequence_numbers(sequence, count):
             count,
         )
     )
-    return [sequence.get_next_char(number) for (number,) in numbers]
+    # what get_next_char() gives for each number, its prefix and suffix interpolated once
+    prefix, suffix = sequence._get_prefix_suffix()
+    return [f"{prefix}{number:0{sequence.padding}d}{suffix}" for (number,) in numbers]
 
 
 # ---------------------------------------------------------------------- helpers

@@ -202,7 +202,9 @@ class ResPartner(models.Model):
             return
         stats = self._payment_behaviour_stats(partner_ids)
         now = self.env.cr.now()
-        # the write layer, not write(): see the module docstring for the figures
+        # the write layer, not write() grouped by values: on the bench (4,000 customers computed for
+        # the first time, 2 cores, load 3) write() took 1.6-1.8 s and 415 queries for the settle
+        # step against 1.0-1.1 s and 30 queries here
         bulk_update(
             self,
             {
@@ -251,7 +253,9 @@ class ResPartner(models.Model):
                     scores[partner_id] = score
             if not scores:
                 continue
-            # the write layer, not write(): the cases' risk and priority follow (modified())
+            # the write layer, not write() grouped by score: on the bench (4,000 customers) write()
+            # took 1.6-1.8 s and 363 queries for the settle step against 1.0-1.1 s and 30 queries
+            # here. The cases' risk and priority follow (modified(), recomputed by the ORM)
             bulk_update(self, {partner_id: {"risk_score": score} for partner_id, score in scores.items()})
             changed += list(scores)
         return changed
