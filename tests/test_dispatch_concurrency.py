@@ -30,7 +30,6 @@ class TestCommittedEngine(CommittedCasesCase):
     def _scoped_runs(self):
         """Runs with one case per batch, that see only the test's customers, with the cron's
         per-batch commits (which the engine turns off while tests run)."""
-        Case = type(self.env["collection.case"])
         Engine = type(self.env["collection.engine"])
         select_due = Engine._select_due
         partner_ids, case_ids = self.partner_ids, self.case_ids
@@ -40,9 +39,9 @@ class TestCommittedEngine(CommittedCasesCase):
 
         with ExitStack() as stack:
             stack.enter_context(patch.object(Engine, "_batch_size", lambda engine: 1))
-            stack.enter_context(patch.object(Case, "_partners_to_refresh", lambda cases, companies: partner_ids))
+            stack.enter_context(patch.object(Engine, "_partners_to_refresh", lambda engine, companies: partner_ids))
             stack.enter_context(patch.object(Engine, "_select_due", select_test_cases))
-            stack.enter_context(patch.object(Case, "_check_agreements", lambda cases, companies, today: None))
+            stack.enter_context(patch.object(Engine, "_settle_agreements", lambda engine, run: None))
             stack.enter_context(patch.object(Engine, "_log_paused", lambda engine, run: None))
             stack.enter_context(patch.object(odoo_module, "current_test", False))
             yield

@@ -217,9 +217,9 @@ class AccountMove(models.Model):
         """Refresh the cases of these moves' customers (cheap: one SQL pass for them)."""
         receivables = self.filtered(lambda m: m.is_sale_document(include_receipts=True) or m.collection_case_id)
         if receivables and not self.env.context.get("collection_no_refresh"):
-            self.env["collection.case"]._refresh(
-                receivables.company_id, partner_ids=receivables.commercial_partner_id.ids
-            )
+            Engine = self.env["collection.engine"]
+            run = Engine._new_run(collection_today(self), receivables.company_id)
+            Engine._refresh(run, partner_ids=receivables.commercial_partner_id.ids)
 
     def _post(self, soft=True):
         posted = super()._post(soft=soft)

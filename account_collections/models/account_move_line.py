@@ -1,5 +1,7 @@
 from odoo import models
 
+from ..tools import collection_today
+
 
 class AccountMoveLine(models.Model):
     _inherit = "account.move.line"
@@ -26,6 +28,6 @@ class AccountMoveLine(models.Model):
                 stack.extend(item)
         receivable = lines.filtered(lambda line: line.account_type == "asset_receivable")
         if receivable and not self.env.context.get("collection_no_refresh"):
-            self.env["collection.case"]._refresh(
-                receivable.company_id, partner_ids=receivable.partner_id.commercial_partner_id.ids
-            )
+            Engine = self.env["collection.engine"]
+            run = Engine._new_run(collection_today(self), receivable.company_id)
+            Engine._refresh(run, partner_ids=receivable.partner_id.commercial_partner_id.ids)

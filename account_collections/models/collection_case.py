@@ -1,10 +1,11 @@
 import logging
+import math
 from collections import defaultdict
-from datetime import timedelta
+from datetime import date, timedelta
 
-from odoo import api, fields, models
+from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import SQL, float_is_zero, split_every
+from odoo.tools import SQL
 
 from ..tools import (
     GROUP_MANAGER,
@@ -14,7 +15,9 @@ from ..tools import (
     check_group,
     collection_today,
 )
-from .bulk_sql import bulk_insert, bulk_update
+from .bulk_sql import bulk_update, reserve_sequence_numbers
+from .collection_aged_receivable import AGING_BUCKETS
+from .collection_event import CALL_OUTCOMES
 
 _logger = logging.getLogger(__name__)
 
@@ -26,10 +29,22 @@ HANDED_OVER_STAGE_CODES = ("agency", "legal")
 STOPPED_STAGE_CODES = HANDED_OVER_STAGE_CODES + CLOSED_STAGE_CODES
 # stages cases enter and leave only through their wizards and the engine, never by hand
 WORKFLOW_STAGE_CODES = STOPPED_STAGE_CODES
+# stages a dispute may move a case out of, to the disputed stage
+DISPUTABLE_STAGE_CODES = ("new", "reminded")
+# Fixed anchor of the age term of the priority score (see _compute_priority_score)
+AGE_ANCHOR = date(2100, 1, 1)
+# customers owing the most that the dashboard lists
+TOP_OVERDUE_LIMIT = 10
 
 
 class CollectionCase(models.Model):
-    """One open case per commercial partner, company and currency with receivables to collect."""
+    """One open case per commercial partner, company and currency with receivables to collect.
+
+    The file reads top to bottom: fields, computes, user actions (and the helpers that move cases
+    through the workflow), the refresh's entry point, one section per thing a collector does on a
+    case (promises and calls, payment plans, settlement offers, disputes, legal handover,
+    write-offs), the smart buttons and the dashboard. What a run does is in ``engine/``.
+    """
 
     _name = "collection.case"
     _description = "Collection Case"
@@ -55,9 +70,6 @@ class CollectionCase(models.Model):
         "legal_note": ("action_legal_handover",),
         "legal_file_id": ("action_legal_handover",),
     }
-
-    # refresh_cases works on this many customers per SQL pass (and per commit in the cron)
-    _REFRESH_BATCH = 5000
 
     name = fields.Char(string="Reference", readonly=True, copy=False, index="trigram")
     partner_id = fields.Many2one(
@@ -114,6 +126,43 @@ class CollectionCase(models.Model):
     event_ids = fields.One2many("collection.event", "case_id", string="Log", readonly=True)
     event_count = fields.Integer(compute="_compute_event_count")
     color = fields.Integer()
+    # the collector's worklist: open cases ranked by how urgent they are
+    priority_score = fields.Float(
+        string="Priority",
+        compute="_compute_priority_score",
+        store=True,
+        index=True,
+        digits=(16, 2),
+        help="Rank in the worklist, higher first: 10 points per tenfold overdue amount (in company currency), "
+        "0.2 per point of customer risk, 1 per 30 days the oldest invoice is overdue.",
+    )
+    # agreements and write-offs on the case
+    promise_ids = fields.One2many("collection.promise", "case_id", string="Promises", readonly=True)
+    promise_count = fields.Integer(compute="_compute_promise_count", string="Open Promises")
+    payment_plan_ids = fields.One2many("collection.payment.plan", "case_id", string="Payment Plans", readonly=True)
+    payment_plan_count = fields.Integer(compute="_compute_payment_plan_count")
+    settlement_ids = fields.One2many("collection.settlement", "case_id", string="Settlement Offers", readonly=True)
+    settlement_count = fields.Integer(compute="_compute_settlement_count", string="Settlement Offer Count")
+    dispute_ids = fields.One2many("collection.dispute", "case_id", string="Disputes", readonly=True)
+    dispute_count = fields.Integer(compute="_compute_dispute_count", string="Open Disputes")
+    write_off_ids = fields.One2many("collection.write.off", "case_id", string="Write-offs", readonly=True)
+    write_off_count = fields.Integer(compute="_compute_write_off_count", string="Write-off Count")
+    # handover to a lawyer or a court (see _legal_handover), and the legal costs
+    legal_partner_id = fields.Many2one(
+        "res.partner", string="Lawyer / Court", readonly=True, tracking=True, help="Who the case was handed over to."
+    )
+    legal_date = fields.Date(string="Handed Over On", readonly=True)
+    legal_note = fields.Text(string="Handover Note", readonly=True)
+    legal_file_id = fields.Many2one("ir.attachment", string="Legal File", readonly=True, copy=False)
+    legal_cost_ids = fields.One2many("collection.legal.cost", "case_id", string="Legal Costs")
+    legal_cost_total = fields.Monetary(
+        string="Total Legal Costs",
+        compute="_compute_legal_cost_total",
+        help="In the case's currency (costs in other currencies converted at their date).",
+    )
+    legal_cost_recharge_total = fields.Monetary(
+        string="To Recharge", compute="_compute_legal_cost_total", help="Part of the legal costs claimed back."
+    )
 
     _sql_constraints = [
         (
@@ -216,6 +265,110 @@ class CollectionCase(models.Model):
     def _collection_today(self):
         return collection_today(self)
 
+    @api.depends("state", "amount_overdue", "oldest_due_date", "currency_id", "company_id", "partner_id.risk_score")
+    def _compute_priority_score(self):
+        """Priority of an open case, higher is more urgent::
+
+            10 * log10(1 + amount_overdue in company currency)
+            + 0.2 * customer risk_score (0-100)
+            + (AGE_ANCHOR - oldest_due_date) / 30 days
+
+        A stored score cannot use today (it would be stale tomorrow), so the age term counts
+        days from the oldest due date to a fixed anchor date instead of to today: that is the
+        days overdue plus the same constant for every case, so the ranking is the one days
+        overdue would give, and it never needs a daily recompute. The score's absolute value
+        means nothing, only the order. A case with nothing dunnable (closed, all invoices on
+        hold) has no age term and ranks last. Foreign-currency amounts are converted at the
+        rate of the day of the computation (once per currency, not per case).
+        """
+        scores = self._priority_scores({case.id: case.risk_score for case in self})
+        for case in self:
+            case.priority_score = scores[case.id]
+
+    def _priority_scores(self, risks):
+        """{case id: priority score} of these cases, given their customers' risk ({case id: risk})."""
+        rates, scores = {}, {}
+        for case in self:
+            scores[case.id] = (
+                self._priority_value(
+                    case.company_id, case.currency_id, case.amount_overdue, case.oldest_due_date, risks[case.id], rates
+                )
+                if case.state == "open"
+                else 0.0
+            )
+        return scores
+
+    @api.model
+    def _priority_value(self, company, currency, amount_overdue, oldest_due_date, risk, rates):
+        """Priority of an open case from its values (see _compute_priority_score); ``rates`` caches
+        the conversion rate of each (currency, company)."""
+        key = (currency, company)
+        if key not in rates:
+            rates[key] = (
+                1.0
+                if currency == company.currency_id
+                else currency._get_conversion_rate(
+                    currency, company.currency_id, company, fields.Date.context_today(self)
+                )
+            )
+        overdue = max(amount_overdue or 0.0, 0.0) * rates[key]
+        age = (AGE_ANCHOR - oldest_due_date).days / 30.0 if oldest_due_date else 0.0
+        return round(10.0 * math.log10(1.0 + overdue) + 0.2 * (risk or 0) + age, 2)
+
+    def _compute_promise_count(self):
+        counts = dict(
+            self.env["collection.promise"]._read_group(
+                [("case_id", "in", self.ids), ("state", "in", ("draft", "open"))], ["case_id"], ["__count"]
+            )
+        )
+        for case in self:
+            case.promise_count = counts.get(case, 0)
+
+    @api.depends("payment_plan_ids")
+    def _compute_payment_plan_count(self):
+        counts = dict(
+            self.env["collection.payment.plan"]._read_group([("case_id", "in", self.ids)], ["case_id"], ["__count"])
+        )
+        for case in self:
+            case.payment_plan_count = counts.get(case, 0)
+
+    def _compute_settlement_count(self):
+        counts = dict(
+            self.env["collection.settlement"]._read_group([("case_id", "in", self.ids)], ["case_id"], ["__count"])
+        )
+        for case in self:
+            case.settlement_count = counts.get(case, 0)
+
+    def _compute_dispute_count(self):
+        counts = dict(
+            self.env["collection.dispute"]._read_group(
+                [("case_id", "in", self.ids), ("state", "in", ("draft", "open"))], ["case_id"], ["__count"]
+            )
+        )
+        for case in self:
+            case.dispute_count = counts.get(case, 0)
+
+    @api.depends("write_off_ids")
+    def _compute_write_off_count(self):
+        counts = dict(
+            self.env["collection.write.off"]._read_group([("case_id", "in", self.ids)], ["case_id"], ["__count"])
+        )
+        for case in self:
+            case.write_off_count = counts.get(case, 0)
+
+    @api.depends(
+        "legal_cost_ids.amount", "legal_cost_ids.currency_id", "legal_cost_ids.date", "legal_cost_ids.recharge"
+    )
+    def _compute_legal_cost_total(self):
+        for case in self:
+            total = recharge = 0.0
+            for cost in case.legal_cost_ids:
+                amount = cost.currency_id._convert(cost.amount, case.currency_id, case.company_id, cost.date)
+                total += amount
+                recharge += amount if cost.recharge else 0.0
+            case.legal_cost_total = total
+            case.legal_cost_recharge_total = recharge
+
     # ------------------------------------------------------------------ user actions
     @api.model_create_multi
     def create(self, vals_list):
@@ -224,7 +377,26 @@ class CollectionCase(models.Model):
                 stage_id = vals.get("stage_id", self.env.context.get("default_stage_id"))
                 if stage_id:
                     self.browse()._check_stage_move(self.env["collection.stage"].browse(stage_id))
+        self._set_references([vals for vals in vals_list if not vals.get("name")])
         return super().create(vals_list)
+
+    def _set_references(self, vals_list):
+        """Give the new cases their reference from the sequence (drawn in one query for all)."""
+        if not vals_list:
+            return
+        # sudo: the reference sequence is configuration, cases get their number whoever opens them
+        sequence = (
+            self.env["ir.sequence"]
+            .sudo()
+            .search(
+                [("code", "=", "collection.case"), ("company_id", "in", [self.env.company.id, False])],
+                order="company_id",
+                limit=1,
+            )
+        )
+        names = reserve_sequence_numbers(sequence, len(vals_list)) if sequence else ["/"] * len(vals_list)
+        for vals, name in zip(vals_list, names, strict=True):
+            vals["name"] = name
 
     def write(self, vals):
         events = []
@@ -470,10 +642,6 @@ class CollectionCase(models.Model):
             },
         }
 
-    def _check_agreements(self, companies, today):
-        """Hook of the settle-agreements step (engine/settle_agreements.py): promises, payment
-        plans and disputes move their states before levels run (kept, broken, completed...)."""
-
     def _write_engine_values(self, values_by_case):
         """Write the engine's own fields (level, stage, dates) of many cases in one UPDATE.
 
@@ -545,318 +713,16 @@ class CollectionCase(models.Model):
         """
         what = self.env._("refresh the collection cases")
         check_group(self.env, GROUP_USER, what)
-        return self._refresh(self._check_companies(company_ids, what))
+        companies = self._check_companies(company_ids, what)
+        # sudo: cases mirror the ledger, the caller's rights on them do not matter (checked above)
+        Engine = self.env["collection.engine"].sudo()
+        return Engine._refresh(Engine._new_run(self._collection_today(), companies))
 
     def _check_companies(self, company_ids, what=None):
         """The companies of a run: those passed if they are the caller's, by default the caller's
         current ones (every company for the superuser: the cron)."""
         every = self.env["res.company"].sudo().search([]) if self.env.su else None  # pylint: disable=no-search-all
         return check_companies(self.env, company_ids, what or self.env._("run the collections"), default=every)
-
-    def _refresh(self, companies, partner_ids=None):
-        """Refresh cases of the companies, batch by batch of customers.
-
-        Runs as superuser: cases are derived from accounting data only, whoever posted or
-        reconciled the entry that triggered the refresh.
-        """
-        # sudo: cases mirror the ledger; the caller's rights on cases do not matter here.
-        self = self.sudo().with_context(tracking_disable=True, mail_create_nolog=True, mail_create_nosubscribe=True)
-        self.env.flush_all()
-        if partner_ids is None:
-            partner_ids = self._partners_to_refresh(companies)
-        totals = {"created": 0, "updated": 0, "closed": 0}
-        # the company default policies, read once for every batch
-        defaults = {
-            policy.company_id.id: policy for policy in self.env["collection.policy"].search([("is_default", "=", True)])
-        }
-        for batch in split_every(self._REFRESH_BATCH, sorted(set(partner_ids))):
-            counts = self._refresh_batch(companies, list(batch), defaults)
-            for key, count in counts.items():
-                totals[key] += count
-        return totals
-
-    def _partners_to_refresh(self, companies):
-        rows = self.env.execute_query(
-            SQL(
-                """
-                SELECT DISTINCT p.commercial_partner_id
-                  FROM account_move_line aml
-                  JOIN account_account acc ON acc.id = aml.account_id
-                  JOIN res_partner p ON p.id = aml.partner_id
-                 WHERE acc.account_type = 'asset_receivable'
-                   AND aml.parent_state = 'posted'
-                   AND aml.reconciled IS NOT TRUE
-                   AND aml.company_id = ANY(%(companies)s)
-                 UNION
-                SELECT partner_id FROM collection_case WHERE state = 'open' AND company_id = ANY(%(companies)s)
-                """,
-                companies=companies.ids,
-            )
-        )
-        return [row[0] for row in rows]
-
-    def _receivable_balances(self, companies, partner_ids, today):
-        """One SQL pass over the open receivable lines of these customers.
-
-        :return: list of dicts, one per (customer, company, currency)
-        """
-        query = SQL(
-            """
-            SELECT p.commercial_partner_id AS partner_id,
-                   aml.company_id,
-                   aml.currency_id,
-                   SUM(aml.amount_residual_currency) AS amount_due,
-                   COALESCE(SUM(aml.amount_residual_currency)
-                            FILTER (WHERE aml.amount_residual_currency < 0), 0) AS credits,
-                   COALESCE(SUM(aml.amount_residual_currency)
-                            FILTER (WHERE aml.amount_residual_currency > 0 AND dunnable
-                                    AND aml.date_maturity < %(today)s), 0) AS overdue_gross,
-                   MIN(aml.date_maturity)
-                            FILTER (WHERE aml.amount_residual_currency > 0 AND dunnable) AS oldest_due_date,
-                   COALESCE(SUM(aml.amount_residual_currency)
-                            FILTER (WHERE aml.amount_residual_currency > 0 AND m.collection_hold IS NOT NULL
-                                    AND aml.date_maturity < %(today)s), 0) AS overdue_held,
-                   ARRAY_AGG(DISTINCT aml.move_id)
-                            FILTER (WHERE aml.amount_residual_currency > 0) AS move_ids,
-                   ARRAY_AGG(DISTINCT m.collection_case_id)
-                            FILTER (WHERE aml.amount_residual_currency > 0) AS linked_case_ids
-              FROM account_move_line aml
-              JOIN account_account acc ON acc.id = aml.account_id
-              JOIN res_partner p ON p.id = aml.partner_id
-              JOIN account_move m ON m.id = aml.move_id,
-                   LATERAL (SELECT NOT COALESCE(m.collection_blocked, FALSE) AND m.collection_hold IS NULL
-                                   AND (c.collection_limitation_years IS NULL
-                                        OR c.collection_limitation_years = 0
-                                        OR aml.date_maturity >= %(today)s::date
-                                           - make_interval(years => c.collection_limitation_years))
-                              FROM res_company c WHERE c.id = aml.company_id) AS d(dunnable)
-             WHERE acc.account_type = 'asset_receivable'
-               AND aml.parent_state = 'posted'
-               AND aml.reconciled IS NOT TRUE
-               AND (aml.amount_residual_currency != 0 OR aml.amount_residual != 0)
-               AND aml.company_id = ANY(%(companies)s)
-               AND p.commercial_partner_id = ANY(%(partners)s)
-             GROUP BY 1, 2, 3
-            """,
-            today=today,
-            companies=companies.ids,
-            partners=partner_ids,
-        )
-        return self.env.execute_query_dict(query)
-
-    def _refresh_batch(self, companies, partner_ids, default_policies):
-        today = self._collection_today()
-        rows = self._receivable_balances(companies, partner_ids, today)
-        # the open cases as plain rows: a refresh compares tens of thousands of them
-        self.env.flush_all()
-        open_rows = self.env.execute_query_dict(
-            SQL(
-                """
-                SELECT c.id, c.partner_id, c.company_id, c.currency_id, c.amount_due, c.amount_overdue,
-                       c.oldest_due_date, c.open_invoice_count, c.policy_id, l.delay_days AS level_delay,
-                       c.next_level_id, c.next_action_date, c.paused_until, s.code AS stage_code
-                  FROM collection_case c
-                  LEFT JOIN collection_level l ON l.id = c.level_id
-                  LEFT JOIN collection_stage s ON s.id = c.stage_id
-                 WHERE c.state = 'open' AND c.company_id = ANY(%s) AND c.partner_id = ANY(%s)
-                """,
-                companies.ids,
-                partner_ids,
-            )
-        )
-        cases_by_key = {(row["partner_id"], row["company_id"], row["currency_id"]): row for row in open_rows}
-        policies = self._policies_for(partner_ids, companies, default_policies)
-        currencies = self.env["res.currency"].browse({row["currency_id"] for row in rows})
-        currencies.fetch(["rounding", "decimal_places"])
-
-        to_create, updates, seen, move_links = [], [], set(), []
-        owing = {(row["partner_id"], row["company_id"], row["currency_id"]) for row in rows if row["amount_due"] > 0}
-        for row in rows:
-            currency = currencies.browse(row["currency_id"])
-            amount_due = currency.round(row["amount_due"])
-            overdue = currency.round(max(0.0, min(amount_due, row["overdue_gross"] + row["credits"])))
-            policy = policies.get((row["partner_id"], row["company_id"]), self.env["collection.policy"])
-            # invoices on hold under a promise, plan or dispute keep their case open, undunned
-            held = currency.round(min(amount_due, row["overdue_held"]))
-            if not self._qualifies(amount_due, max(overdue, held), row["oldest_due_date"], policy, today, currency):
-                continue
-            key = (row["partner_id"], row["company_id"], row["currency_id"])
-            seen.add(key)
-            vals = {
-                "amount_due": amount_due,
-                "amount_overdue": overdue,
-                "oldest_due_date": row["oldest_due_date"] or False,
-                "open_invoice_count": len(row["move_ids"] or []),
-                "policy_id": policy.id or False,
-            }
-            case = cases_by_key.get(key)
-            if case:
-                if any((case[field] if case[field] is not None else False) != value for field, value in vals.items()):
-                    updates.append((self.browse(case["id"]), vals))
-                    case.update(vals)
-                if row["linked_case_ids"] != [case["id"]]:  # else every open invoice already points at it
-                    move_links.append((case["id"], row["move_ids"] or []))
-            else:
-                vals.update(partner_id=row["partner_id"], company_id=row["company_id"], currency_id=row["currency_id"])
-                to_create.append((vals, row["move_ids"] or []))
-
-        created = self._create_cases([vals for vals, _moves in to_create])
-        move_links += [(case.id, moves) for case, (_vals, moves) in zip(created, to_create, strict=True)]
-        self._write_amounts(updates)
-        # next level and date of the cases that stay open (new cases got theirs when opened);
-        # recomputed each time, so that policy changes and pauses show up here
-        staying = [case for key, case in cases_by_key.items() if key in seen]
-        levels = self._policy_level_delays([case["policy_id"] for case in staying])
-        next_actions = {}
-        for case in staying:
-            next_action = self._next_action_for(
-                levels.get(case["policy_id"], []),
-                case["level_delay"],
-                case["oldest_due_date"],
-                case["paused_until"],
-                stage_code=case["stage_code"],
-            )
-            if (case["next_level_id"] or False, case["next_action_date"] or False) != next_action:
-                next_actions[case["id"]] = {"next_level_id": next_action[0], "next_action_date": next_action[1]}
-        self._write_engine_values(next_actions)
-        self._link_invoices(move_links)
-        to_close = self.browse([case["id"] for key, case in cases_by_key.items() if key not in seen])
-        to_close._close(today)
-        to_close.filtered(lambda c: (c.partner_id.id, c.company_id.id, c.currency_id.id) not in owing)._thank()
-        return {"created": len(created), "updated": len(updates), "closed": len(to_close)}
-
-    @api.model
-    def _qualifies(self, amount_due, overdue, oldest_due_date, policy, today, currency):
-        if float_is_zero(amount_due, precision_rounding=currency.rounding) or amount_due < 0:
-            return False
-        if not float_is_zero(overdue, precision_rounding=currency.rounding):
-            return True
-        lead_days = policy._pre_due_lead_days() if policy else 0
-        return bool(oldest_due_date and lead_days and oldest_due_date <= today + timedelta(days=lead_days))
-
-    def _policies_for(self, partner_ids, companies, defaults):
-        """Policy of each (customer, company): the customer's own, else the company default
-        (``defaults``: {company id: policy})."""
-        Policy = self.env["collection.policy"]
-        partners = self.env["res.partner"].browse(partner_ids)
-        result = {}
-        for company in companies:
-            # only the policy: reading it alone spares loading every other field of the partners
-            partners.with_company(company).fetch(["collection_policy_id"])
-            for partner in partners.with_company(company):
-                policy = partner.collection_policy_id or defaults.get(company.id, Policy)
-                if policy and policy.company_id == company:
-                    result[(partner.id, company.id)] = policy
-        return result
-
-    def _create_cases(self, vals_list):
-        """Open cases in one INSERT, complete: reference, stage, next action and scores are
-        worked out first (a refresh from zero opens tens of thousands)."""
-        if not vals_list:
-            return self.browse()
-        stage = self.env["collection.stage"]._get_by_code("new")
-        levels_by_policy = self._policy_level_delays([vals["policy_id"] for vals in vals_list])
-        partners = self.env["res.partner"].browse({vals["partner_id"] for vals in vals_list})
-        partners.fetch(["risk_score"])
-        # each case starts with its customer's collector in its company (a per-company field)
-        collectors = {}
-        for company in self.env["res.company"].browse({vals["company_id"] for vals in vals_list}):
-            for partner in partners.with_company(company):
-                collectors[(partner.id, company.id)] = partner.collection_user_id.id
-        self.env.flush_all()
-        ids = [
-            row[0]
-            for row in self.env.execute_query(
-                SQL(
-                    "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-                    self._table,
-                    len(vals_list),
-                )
-            )
-        ]
-        rates, rows = {}, []
-        for case_id, vals in zip(ids, vals_list, strict=True):
-            next_level, next_date = self._next_action_for(
-                levels_by_policy.get(vals["policy_id"], []), None, vals["oldest_due_date"], None
-            )
-            risk = partners.browse(vals["partner_id"]).risk_score or 0
-            company = self.env["res.company"].browse(vals["company_id"])
-            currency = self.env["res.currency"].browse(vals["currency_id"])
-            rows.append(
-                dict(
-                    vals,
-                    id=case_id,
-                    name=f"COL{case_id:06d}",
-                    state="open",
-                    stage_id=stage.id,
-                    user_id=collectors.get((vals["partner_id"], vals["company_id"])) or False,
-                    next_level_id=next_level,
-                    next_action_date=next_date,
-                    risk_score=risk,
-                    priority_score=self._priority_value(
-                        company, currency, vals["amount_overdue"], vals["oldest_due_date"], risk, rates
-                    ),
-                )
-            )
-        cases = self.browse(bulk_insert(self, rows))
-        self.env["collection.event"]._log([case._event_vals(self.env._("Case opened")) for case in cases])
-        return cases
-
-    def _write_amounts(self, updates):
-        """Write the refreshed amounts of many cases in one UPDATE."""
-        if not updates:
-            return
-        values = SQL(", ").join(
-            SQL(
-                "(%s, %s::numeric, %s::numeric, %s::date, %s, %s::int)",
-                case.id,
-                vals["amount_due"],
-                vals["amount_overdue"],
-                vals["oldest_due_date"] or None,
-                vals["open_invoice_count"],
-                vals["policy_id"] or None,
-            )
-            for case, vals in updates
-        )
-        self.env.execute_query(
-            SQL(
-                """
-                UPDATE collection_case c
-                   SET amount_due = v.amount_due, amount_overdue = v.amount_overdue,
-                       oldest_due_date = v.oldest_due_date, open_invoice_count = v.open_invoice_count,
-                       policy_id = v.policy_id, write_date = NOW() AT TIME ZONE 'UTC', write_uid = %s
-                  FROM (VALUES %s) AS v(id, amount_due, amount_overdue, oldest_due_date, open_invoice_count, policy_id)
-                 WHERE c.id = v.id
-                """,
-                self.env.uid,
-                values,
-            )
-        )
-        self.browse([case.id for case, _vals in updates]).invalidate_recordset(
-            ["amount_due", "amount_overdue", "oldest_due_date", "open_invoice_count", "policy_id"]
-        )
-
-    def _link_invoices(self, move_links):
-        """Point every open invoice at its case, in one UPDATE."""
-        move_ids, case_ids = [], []
-        for case_id, moves in move_links:
-            move_ids += moves
-            case_ids += [case_id] * len(moves)
-        if not move_ids:
-            return
-        self.env.execute_query(
-            SQL(
-                """
-                UPDATE account_move m SET collection_case_id = v.case_id
-                  FROM unnest(%s::int[], %s::int[]) AS v(move_id, case_id)
-                 WHERE m.id = v.move_id AND m.collection_case_id IS DISTINCT FROM v.case_id
-                """,
-                move_ids,
-                case_ids,
-            )
-        )
-        self.env["account.move"].browse(move_ids).invalidate_recordset(["collection_case_id"])
-        self.invalidate_model(["invoice_ids"])
 
     def _next_action_values(self):
         """{case id: {next_level_id, next_action_date}} of the cases where they change."""
@@ -909,30 +775,543 @@ class CollectionCase(models.Model):
         )
         self._move_to_stage("paid", reason=self.env._("Nothing left to collect: case closed"))
 
-    def _thank(self):
-        """Email a thank-you note on cases just paid in full, where the company wants it."""
-        if not self:
-            return
-        template = self.env.ref("account_collections.mail_template_collection_thanks", raise_if_not_found=False)
-        cases = self.filtered(lambda c: c.company_id.collection_send_thanks and not c._channel_block_reason("email"))
-        if not template or not cases:
-            return
-        mails, errors = template._collection_queue_mails(cases)
-        self.env["collection.event"].sudo().create(
-            [
-                case._event_vals(
-                    self.env._("Thank-you email"),
-                    channel="email",
-                    state="queued" if case.id in mails else "failed",
-                    reason=False if case.id in mails else errors.get(case.id),
-                    reason_code=False if case.id in mails else "render",
-                    level_id=False,  # not a level's reminder
-                    mail_mail_id=mails[case.id].id if case.id in mails else False,
-                    mail_message_id=mails[case.id].mail_message_id.id if case.id in mails else False,
+    # ------------------------------------------------------------------ promises and calls
+    def action_new_promise(self):
+        """Case form button: a draft promise on what the case dunns, for its full amount."""
+        check_group(self.env, GROUP_USER, self.env._("record a promise to pay"))
+        self.ensure_one()
+        if self.state != "open":
+            raise UserError(self.env._("Case %(case)s is closed: there is nothing to promise.", case=self.display_name))
+        return self._promise_form_action()
+
+    def _promise_form_action(self, call_event=None):
+        invoices = self.dunning_invoice_ids.filtered(lambda m: m.move_type in ("out_invoice", "out_receipt"))
+        context = {
+            "default_case_id": self.id,
+            "default_invoice_ids": [Command.set(invoices.ids)],
+            "default_amount": self.currency_id.round(sum(invoices.mapped("amount_residual"))),
+        }
+        if call_event:
+            context["default_call_event_id"] = call_event.id
+            context["default_note"] = call_event.note
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Promise to Pay"),
+            "res_model": "collection.promise",
+            "view_mode": "form",
+            "views": [(False, "form")],
+            "target": "current",
+            "context": context,
+        }
+
+    def action_log_call(self, outcome, note=None, direction="outbound", follow_up_date=None):
+        """Log a phone call with the customer (External API).
+
+        :param outcome: reached, no_answer, promise, refused or wrong_number
+        :param note: what was said
+        :param direction: outbound (we called, counts toward the weekly contact cap) or inbound
+        :param follow_up_date: ISO date of a follow-up activity for the collector (optional)
+        :return: id of the ``collection.event`` logged
+        """
+        check_group(self.env, GROUP_USER, self.env._("log a call"))
+        return self._log_call(outcome, note=note, direction=direction, follow_up_date=follow_up_date).id
+
+    def _log_call(self, outcome, note=None, direction="outbound", follow_up_date=None):
+        self.ensure_one()
+        outcomes = dict(CALL_OUTCOMES)
+        if not isinstance(outcome, str) or outcome not in outcomes:
+            raise UserError(
+                self.env._(
+                    "Cannot log a call on %(case)s: %(outcome)r is not a call outcome. Use one of: %(valid)s.",
+                    case=self.display_name,
+                    outcome=outcome,
+                    valid=", ".join(outcomes),
                 )
-                for case in cases
-            ]
+            )
+        if not isinstance(direction, str) or direction not in ("outbound", "inbound"):
+            raise UserError(
+                self.env._(
+                    "Cannot log a call on %(case)s: direction must be outbound or inbound, not %(direction)r.",
+                    case=self.display_name,
+                    direction=direction,
+                )
+            )
+        if note and not isinstance(note, str):
+            raise UserError(self.env._("Cannot log a call on %(case)s: the note must be text.", case=self.display_name))
+        today = self._collection_today()
+        try:
+            follow_up = fields.Date.to_date(follow_up_date) if follow_up_date else False
+        except (TypeError, ValueError) as error:
+            raise UserError(
+                self.env._(
+                    "Cannot log a call on %(case)s: the follow-up date %(date)r is not an ISO date (YYYY-MM-DD).",
+                    case=self.display_name,
+                    date=follow_up_date,
+                )
+            ) from error
+        if follow_up and follow_up < today:
+            raise UserError(
+                self.env._(
+                    "Cannot log a call on %(case)s: the follow-up date %(date)s is in the past. Pick today or later.",
+                    case=self.display_name,
+                    date=follow_up,
+                )
+            )
+        selection = dict(self.env["collection.event"]._fields["outcome"]._description_selection(self.env))
+        # sudo: the log is append-only, users log their calls through this method only
+        Event = self.env["collection.event"].sudo()
+        event = Event.create(
+            self._event_vals(
+                self.env._("Call: %(outcome)s", outcome=selection[outcome]),
+                channel="call",
+                direction=direction,
+                state="sent",
+                outcome=outcome,
+                note=note or False,
+                invoice_ids=[Command.set(self.dunning_invoice_ids.ids)],
+            )
         )
+        if follow_up:
+            self.activity_schedule(
+                "mail.mail_activity_data_call",
+                date_deadline=follow_up,
+                summary=self.env._("Follow up on the call of %(date)s", date=today),
+                note=note or "",
+                user_id=(self.user_id or self.partner_id.collection_user_id or self.env.user).id,
+            )
+        return event
+
+    # ------------------------------------------------------------------ payment plans
+    def action_new_payment_plan(self):
+        """Open a new payment plan for the case, with the invoices being dunned."""
+        check_group(self.env, GROUP_USER, self.env._("propose a payment plan"))
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Payment Plan"),
+            "res_model": "collection.payment.plan",
+            "view_mode": "form",
+            "views": [(False, "form")],
+            "target": "current",
+            "context": {
+                "default_case_id": self.id,
+                "default_invoice_ids": [
+                    Command.set(self.dunning_invoice_ids.filtered(lambda m: m.move_type == "out_invoice").ids)
+                ],
+                "default_user_id": (self.user_id or self.env.user).id,
+            },
+        }
+
+    # ------------------------------------------------------------------ settlement offers
+    def _settlement_invoices(self):
+        """Invoices a new settlement offer covers by default: the case's open customer invoices."""
+        self.ensure_one()
+        return self.open_invoice_ids.filtered(
+            lambda m: m.move_type in ("out_invoice", "out_receipt")
+            and m.collection_hold not in ("promise", "plan", "settlement")
+        )
+
+    def action_new_settlement(self):
+        """Case form button: a draft settlement offer on the case's open invoices."""
+        check_group(self.env, GROUP_USER, self.env._("offer a settlement"))
+        self.ensure_one()
+        if self.state != "open":
+            raise UserError(
+                self.env._("Case %(case)s is closed: there is nothing left to settle.", case=self.display_name)
+            )
+        invoices = self._settlement_invoices()
+        if not invoices:
+            raise UserError(
+                self.env._(
+                    "Case %(case)s has no open invoice free of a promise, payment plan or settlement offer: "
+                    "end that agreement first.",
+                    case=self.display_name,
+                )
+            )
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Settlement Offer"),
+            "res_model": "collection.settlement",
+            "view_mode": "form",
+            "views": [(False, "form")],
+            "target": "current",
+            "context": {
+                "default_case_id": self.id,
+                "default_invoice_ids": [Command.set(invoices.ids)],
+                "default_amount_settled": self.currency_id.round(sum(invoices.mapped("amount_residual"))),
+            },
+        }
+
+    # ------------------------------------------------------------------ disputes
+    def action_new_dispute(self):
+        """Case form button: a new dispute on this case (on its only dunned invoice, if one)."""
+        check_group(self.env, GROUP_USER, self.env._("record a dispute"))
+        self.ensure_one()
+        if self.state != "open":
+            raise UserError(
+                self.env._("Case %(case)s is closed: there is no open invoice to dispute.", case=self.display_name)
+            )
+        disputable = self.open_invoice_ids.filtered(
+            lambda m: m.move_type == "out_invoice" and m.collection_hold != "dispute"
+        )
+        context = {"default_case_id": self.id}
+        if len(disputable) == 1:
+            context["default_invoice_id"] = disputable.id
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("New Dispute"),
+            "res_model": "collection.dispute",
+            "view_mode": "form",
+            "views": [(False, "form")],
+            "context": context,
+        }
+
+    def _sync_dispute_stage(self):
+        """Disputed stage while every dunnable invoice of the case is disputed; back to reminded after.
+
+        An invoice is dunnable when open, not excluded from dunning and not time-barred; the
+        other holds (promise, plan) count as not disputed.
+        """
+        to_disputed, to_reminded = self.browse(), self.browse()
+        for case in self.filtered(lambda c: c.state == "open"):
+            candidates = case.open_invoice_ids.filtered(lambda m: not m.collection_blocked and not m.time_barred)
+            all_disputed = bool(candidates) and all(m.collection_hold == "dispute" for m in candidates)
+            if all_disputed and case.stage_code in DISPUTABLE_STAGE_CODES:
+                to_disputed |= case
+            elif not all_disputed and case.stage_code == "disputed":
+                to_reminded |= case
+        to_disputed._move_to_agreement_stage("disputed")
+        to_reminded._move_to_agreement_stage("reminded")
+
+    # ------------------------------------------------------------------ legal handover
+    # ``_legal_handover(partner, note)`` is the entry point: other addons (e.g. agencies of type
+    # legal) call it to hand a case over the same way
+    def action_legal_handover(self):
+        """Case form button: hand the case over to a lawyer or a court (wizard)."""
+        check_group(self.env, GROUP_USER, self.env._("hand a case over to legal"))
+        self.ensure_one()
+        self._check_legal_handover()
+        action = self.env["ir.actions.act_window"]._for_xml_id("account_collections.action_collection_legal_handover")
+        action["context"] = {"default_case_id": self.id}
+        return action
+
+    def action_print_legal_file(self):
+        check_group(self.env, GROUP_USER, self.env._("print the legal file of a case"))
+        self.ensure_one()
+        return self.env.ref("account_collections.action_report_collection_legal_file").report_action(self)
+
+    def _check_legal_handover(self):
+        """Only open cases, and never a time-barred debt: it may only be paid voluntarily."""
+        for case in self:
+            if case.state != "open":
+                raise UserError(
+                    self.env._(
+                        "Case %(case)s is closed: there is nothing left to claim in court.", case=case.display_name
+                    )
+                )
+            barred = case.open_invoice_ids.filtered("time_barred")
+            if barred:
+                raise UserError(
+                    self.env._(
+                        "Case %(case)s cannot be handed over to a lawyer or a court: %(invoices)s are time-barred "
+                        "(due more than %(years)s years ago, the statute of limitations of %(company)s). "
+                        "A time-barred debt may only be collected by voluntary payment: write these invoices off "
+                        "(reason Time-barred) or leave them to the customer's goodwill, then hand the case over.",
+                        case=case.display_name,
+                        invoices=", ".join(barred.mapped("name")),
+                        years=case.company_id.collection_limitation_years,
+                        company=case.company_id.name,
+                    )
+                )
+
+    def _legal_handover(self, partner, note=None):
+        """Hand the cases over to ``partner`` (lawyer or court): legal stage (internal dunning
+        stops), one logged event per case with the legal file PDF attached to it and to the case.
+
+        :return: the legal file attachments
+        """
+        self._check_legal_handover()
+        today = self._collection_today()
+        self._write_workflow({"legal_partner_id": partner.id, "legal_date": today, "legal_note": note or False})
+        self._move_to_stage("legal", reason=self.env._("Handed over to %s: internal dunning stops", partner.name))
+        attachments = self.env["ir.attachment"]
+        for case in self:
+            attachment = case._attach_legal_file()
+            case._write_workflow({"legal_file_id": attachment.id})
+            self.env["collection.event"].sudo().create(
+                case._event_vals(
+                    self.env._("Legal file sent to %s", partner.name),
+                    note=note or False,
+                    attachment_id=attachment.id,
+                    invoice_ids=[(6, 0, case.open_invoice_ids.ids)],
+                )
+            )
+            case.message_post(body=self.env._("Case handed over to %s.", partner.name), attachment_ids=attachment.ids)
+            attachments |= attachment
+        return attachments
+
+    def _attach_legal_file(self):
+        """Render the legal file of the case (one case per PDF) and attach it to the case."""
+        self.ensure_one()
+        report = self.env.ref("account_collections.action_report_collection_legal_file")
+        content, _type = self.env["ir.actions.report"]._render_qweb_pdf(report, res_ids=self.ids)
+        return self.env["ir.attachment"].create(
+            {
+                "name": self.env._("Legal file %(case)s %(date)s.pdf", case=self.name, date=self._collection_today()),
+                "raw": content,
+                "res_model": self._name,
+                "res_id": self.id,
+            }
+        )
+
+    def _legal_file_data(self):
+        """What the legal file shows, in one place (the report template reads it)."""
+        self.ensure_one()
+        invoices = self.open_invoice_ids
+        events = self.event_ids.sorted(lambda e: (e.date, e.id))
+        terms = []
+        for invoice in invoices:
+            for text in (invoice.invoice_payment_term_id.note, invoice.narration):
+                if text and text not in terms:
+                    terms.append(text)
+        return {
+            "invoices": invoices,
+            "events": events,
+            "terms": terms,
+            "costs": self.legal_cost_ids.sorted(lambda c: (c.date, c.id)),
+            "today": self._collection_today(),
+        }
+
+    # ------------------------------------------------------------------ write-offs
+    def action_write_off(self):
+        """Case form button: write off the case's open invoices (wizard)."""
+        check_group(self.env, GROUP_USER, self.env._("write off a case"))
+        self.ensure_one()
+        invoices = self.open_invoice_ids.filtered(lambda m: m.move_type == "out_invoice")
+        action = self.env["ir.actions.act_window"]._for_xml_id("account_collections.action_collection_write_off_wizard")
+        action["context"] = {
+            "default_case_id": self.id,
+            "default_invoice_ids": [Command.set(invoices.ids)],
+        }
+        return action
+
+    # ------------------------------------------------------------------ smart buttons
+    def action_view_promises(self):
+        check_group(self.env, GROUP_USER, self.env._("view the promises of a case"))
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("account_collections.action_collection_promise")
+        action.update(domain=[("case_id", "=", self.id)], context={"default_case_id": self.id})
+        return action
+
+    def action_view_payment_plans(self):
+        check_group(self.env, GROUP_USER, self.env._("view the payment plans of a case"))
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("account_collections.action_collection_payment_plan")
+        action.update(
+            domain=[("case_id", "=", self.id)],
+            context={"default_case_id": self.id, "search_default_active": False},
+        )
+        return action
+
+    def action_view_settlements(self):
+        check_group(self.env, GROUP_USER, self.env._("view the settlements of a case"))
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("account_collections.action_collection_settlement")
+        action.update(domain=[("case_id", "=", self.id)], context={"default_case_id": self.id})
+        return action
+
+    def action_view_disputes(self):
+        check_group(self.env, GROUP_USER, self.env._("view the disputes of a case"))
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("account_collections.action_collection_dispute")
+        action.update(
+            domain=[("case_id", "=", self.id)],
+            context={"default_case_id": self.id, "search_default_filter_open": 1},
+        )
+        return action
+
+    def action_view_write_offs(self):
+        check_group(self.env, GROUP_USER, self.env._("view the write-offs of a case"))
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("account_collections.action_collection_write_off")
+        action.update(domain=[("case_id", "=", self.id)], context={"create": False})
+        return action
+
+    # ------------------------------------------------------------------ dashboard
+    @api.model
+    def get_dashboard_data(self):
+        """Everything the collections dashboard shows, for the user's current companies, converted into
+        the currency of the current company. ``total_overdue`` and ``top_overdue`` deduct each customer's
+        credits (unapplied payments, credit notes) like its case does; ``buckets`` are the plain aging.
+
+        :return: ``{"date", "currency_id", "currency", "total_due", "total_overdue", "buckets": [{"code",
+            "label", "amount"}], "recovered_month", "open_cases", "dso_trend": [{"month", "dso", "cei",
+            "receivables", "credit_sales"}], "top_overdue": [{"partner_id", "partner", "amount_overdue",
+            "days_overdue", "case_id"}]}``
+        """
+        check_group(self.env, GROUP_USER, self.env._("read the collections dashboard"))
+        today = fields.Date.context_today(self)
+        companies = self.env.companies
+        currency = self.env.company.currency_id
+        rates = {company.id: self._dashboard_rate(company, currency, today) for company in companies}
+
+        aging = self.env["collection.aged.receivable"].get_aging(date=today, company_ids=companies.ids)
+        labels = dict(self.env["collection.aged.receivable"]._fields["aging_bucket"]._description_selection(self.env))
+        amounts = dict.fromkeys([code for code, _label, _first, _last in AGING_BUCKETS], 0.0)
+        for company_aging in aging["companies"]:
+            for code in amounts:
+                amounts[code] += company_aging["buckets"][code] * rates[company_aging["company_id"]]
+        buckets = [
+            {"code": code, "label": labels[code], "amount": currency.round(amounts[code])}
+            for code, _label, _first, _last in AGING_BUCKETS
+        ]
+        total_due = sum(amounts.values())
+        total_overdue, top_overdue = self._dashboard_overdue(companies, rates, today)
+
+        return {
+            "date": fields.Date.to_string(today),
+            "currency_id": currency.id,
+            "currency": currency.name,
+            "total_due": currency.round(total_due),
+            "total_overdue": currency.round(total_overdue),
+            "buckets": buckets,
+            "recovered_month": currency.round(self._dashboard_recovered(companies, rates, today)),
+            "open_cases": self.search_count([("state", "=", "open"), ("company_id", "in", companies.ids)]),
+            "dso_trend": self._dashboard_dso_trend(companies, rates, today),
+            "top_overdue": top_overdue,
+        }
+
+    @api.model
+    def _dashboard_rate(self, company, currency, date):
+        if company.currency_id == currency:
+            return 1.0
+        return self.env["res.currency"]._get_conversion_rate(company.currency_id, currency, company, date)
+
+    @api.model
+    def _rates_sql(self, rates):
+        return SQL(
+            "(VALUES %s) AS rate(company_id, rate)",
+            SQL(", ").join(SQL("(%s, %s::numeric)", company_id, rate) for company_id, rate in rates.items()),
+        )
+
+    @api.model
+    def _dashboard_recovered(self, companies, rates, today):
+        """Payments matched with customer invoices this month (by reconciliation date), company currency."""
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT COALESCE(SUM(apr.amount * rate.rate), 0)
+                  FROM account_partial_reconcile apr
+                  JOIN %(rates)s ON rate.company_id = apr.company_id
+                  JOIN account_move_line invoice_line ON invoice_line.id = apr.debit_move_id
+                  JOIN account_move invoice ON invoice.id = invoice_line.move_id
+                  JOIN account_move_line payment_line ON payment_line.id = apr.credit_move_id
+                  JOIN account_move payment ON payment.id = payment_line.move_id
+                 WHERE apr.max_date BETWEEN %(month_start)s AND %(today)s
+                   AND invoice.move_type IN ('out_invoice', 'out_receipt')
+                   AND (payment.origin_payment_id IS NOT NULL OR payment.statement_line_id IS NOT NULL)
+                """,
+                rates=self._rates_sql(rates),
+                month_start=today.replace(day=1),
+                today=today,
+            )
+        )
+        return float(rows[0][0])
+
+    @api.model
+    def _dashboard_dso_trend(self, companies, rates, today):
+        """DSO and CEI per month over the last 12 months, all the companies together."""
+        months = {}
+        for row in self.env["collection.kpi.month"].get_kpis(company_ids=companies.ids, months=12, date=today):
+            month = months.setdefault(
+                row["month"],
+                {
+                    "month": row["month"],
+                    "days": row["days"],
+                    "opening": 0.0,
+                    "closing": 0.0,
+                    "current": 0.0,
+                    "sales": 0.0,
+                },
+            )
+            rate = rates[row["company_id"]]
+            month["opening"] += row["receivable_opening"] * rate
+            month["closing"] += row["receivable_closing"] * rate
+            month["current"] += row["receivable_current"] * rate
+            month["sales"] += row["credit_sales"] * rate
+        trend = []
+        for month in sorted(months.values(), key=lambda month: month["month"]):
+            collectable = month["opening"] + month["sales"] - month["current"]
+            trend.append(
+                {
+                    "month": month["month"],
+                    "receivables": round(month["closing"], 2),
+                    "credit_sales": round(month["sales"], 2),
+                    "dso": round(month["closing"] / month["sales"] * month["days"], 1) if month["sales"] else 0.0,
+                    "cei": round((month["opening"] + month["sales"] - month["closing"]) * 100 / collectable, 1)
+                    if collectable
+                    else 0.0,
+                }
+            )
+        return trend
+
+    @api.model
+    def _dashboard_overdue(self, companies, rates, today):
+        """What customers owe past due, credits deducted like on their cases (a customer's overdue is at
+        most its balance: unapplied payments and credit notes count against it), and the customers owing
+        the most, with the case to open.
+
+        :return: ``(total overdue, [{"partner_id", "partner", "amount_overdue", "days_overdue", "case_id"}])``
+        """
+        aging = self.env["collection.aged.receivable"]
+        aging._flush_aging()
+        rows = self.env.execute_query_dict(
+            SQL(
+                """
+                WITH per_partner AS (
+                    SELECT aging.partner_id,
+                           GREATEST(LEAST(
+                               SUM(aging.amount_total * rate.rate),
+                               SUM((aging.amount_total - aging.amount_current) * rate.rate)
+                           ), 0) AS amount_overdue,
+                           MAX(aging.days_overdue) FILTER (WHERE aging.amount_total > 0) AS days_overdue
+                      FROM (%(aging)s) aging
+                      JOIN %(rates)s ON rate.company_id = aging.company_id
+                     GROUP BY aging.partner_id
+                )
+                SELECT partner_id, amount_overdue, days_overdue, SUM(amount_overdue) OVER () AS total_overdue
+                  FROM per_partner
+                 WHERE amount_overdue > 0
+                 ORDER BY amount_overdue DESC, partner_id
+                 LIMIT %(limit)s
+                """,
+                aging=aging._aging_query(today, companies.ids),
+                rates=self._rates_sql(rates),
+                limit=TOP_OVERDUE_LIMIT,
+            )
+        )
+        total_overdue = float(rows[0]["total_overdue"]) if rows else 0.0
+        partners = self.env["res.partner"].browse([row["partner_id"] for row in rows if row["partner_id"]])
+        cases = self.search(
+            [("state", "=", "open"), ("partner_id", "in", partners.ids), ("company_id", "in", companies.ids)],
+            order="amount_overdue desc",
+        )
+        case_by_partner = {}
+        for case in cases:
+            case_by_partner.setdefault(case.partner_id.id, case.id)
+        currency = self.env.company.currency_id
+        partner_names = {partner.id: partner.display_name for partner in partners}
+        top = [
+            {
+                "partner_id": row["partner_id"] or False,
+                "partner": partner_names.get(row["partner_id"]) or self.env._("(no customer)"),
+                "amount_overdue": currency.round(float(row["amount_overdue"])),
+                "days_overdue": max(row["days_overdue"] or 0, 0),
+                "case_id": case_by_partner.get(row["partner_id"], False),
+            }
+            for row in rows
+        ]
+        return total_overdue, top
 
     # ------------------------------------------------------------------ demo
     @api.model

@@ -441,6 +441,19 @@ class CollectionDispute(models.Model):
         self.activity_feedback(["mail.mail_activity_data_todo"], feedback=resolution or None)
         self.case_id._sync_dispute_stage()
 
+    @api.model
+    def _engine_settle(self, run):
+        """The engine's settle step (engine/settle_agreements.py): open disputes whose invoice got
+        paid in full (or reversed) resolve by themselves."""
+        settled = self.search(
+            [
+                ("state", "=", "open"),
+                ("company_id", "in", run.companies.ids),
+                ("invoice_id.payment_state", "in", ("paid", "in_payment", "reversed")),
+            ]
+        )
+        settled._close("resolved", resolution=self.env._("The invoice was paid in full: nothing left to dispute."))
+
     # ------------------------------------------------------------------ navigation
     def action_view_credit_note(self):
         check_group(self.env, GROUP_USER, self.env._("open the credit note of a dispute"))

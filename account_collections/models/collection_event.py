@@ -10,7 +10,7 @@ from odoo.tools.pdf import merge_pdf
 from odoo.tools.sql import create_index, drop_index, make_index_name
 
 from ..tools import GROUP_MANAGER, GROUP_USER, check_group
-from .bulk_sql import bulk_insert, bulk_update
+from .bulk_sql import bulk_insert, bulk_link, bulk_update
 from .collection_case import STOPPED_STAGE_CODES
 
 _logger = logging.getLogger(__name__)
@@ -174,18 +174,7 @@ class CollectionEvent(models.Model):
             for command in vals.get("invoice_ids") or []:
                 event_ids += [event_id] * len(command[2])
                 move_ids += command[2]
-        if event_ids:
-            field = self._fields["invoice_ids"]
-            self.env.execute_query(
-                SQL(
-                    "INSERT INTO %s (%s, %s) SELECT * FROM unnest(%s::int[], %s::int[]) ON CONFLICT DO NOTHING",
-                    SQL.identifier(field.relation),
-                    SQL.identifier(field.column1),
-                    SQL.identifier(field.column2),
-                    event_ids,
-                    move_ids,
-                )
-            )
+        bulk_link(self, "invoice_ids", list(zip(event_ids, move_ids, strict=True)))
         return self.browse(ids)
 
     def write(self, vals):

@@ -483,6 +483,11 @@ class CollectionPaymentPlan(models.Model):
             Line.browse(line_ids)._write_workflow({"amount_paid": paid, "state": state})
 
     @api.model
+    def _engine_settle(self, run):
+        """The engine's settle step (engine/settle_agreements.py): active plans complete, break or remind."""
+        self._check_active_plans(run.companies, run.today)
+
+    @api.model
     def _check_active_plans(self, companies, today):
         """Daily: allocate payments, then complete, break or remind the active plans."""
         plans = self.search([("state", "=", "active"), ("company_id", "in", companies.ids)])

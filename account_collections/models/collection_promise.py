@@ -356,6 +356,11 @@ class CollectionPromise(models.Model):
 
     # ------------------------------------------------------------------ daily settlement
     @api.model
+    def _engine_settle(self, run):
+        """The engine's settle step (engine/settle_agreements.py): open promises become kept or broken."""
+        self._settle_open_promises(run.companies, run.today)
+
+    @api.model
     def _settle_open_promises(self, companies, today):
         """Kept or broken, for every open promise of the companies; set-based (no query per promise)."""
         promises = self.search([("state", "=", "open"), ("company_id", "in", companies.ids)])

@@ -539,6 +539,12 @@ class CollectionSettlement(models.Model):
 
     # ------------------------------------------------------------------ daily run
     @api.model
+    def _engine_settle(self, run):
+        """The engine's settle step (engine/settle_agreements.py): standing offers become paid
+        (remainder written off) or lapse."""
+        self._settle_live_offers(run.companies, run.today)
+
+    @api.model
     def _settle_live_offers(self, companies, today):
         """Paid or lapsed: called by the daily run before the levels execute.
 

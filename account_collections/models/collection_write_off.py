@@ -4,7 +4,7 @@ from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import float_compare, float_is_zero
 
-from ..tools import GROUP_USER, check_group
+from ..tools import GROUP_USER, check_group, collection_today
 
 WRITE_OFF_REASONS = [
     ("uncollectible", "Uncollectible"),
@@ -582,9 +582,10 @@ class CollectionWriteOff(models.Model):
     def _refresh_cases(self):
         invoices = self.invoice_ids
         if invoices:
-            self.env["collection.case"].with_context(collection_no_thanks=True)._refresh(
-                invoices.company_id, partner_ids=invoices.commercial_partner_id.ids
-            )
+            # a case closed by a write-off was not paid: no thank-you note
+            Engine = self.env["collection.engine"]
+            run = Engine._new_run(collection_today(self), invoices.company_id, thank=False)
+            Engine._refresh(run, partner_ids=invoices.commercial_partner_id.ids)
 
     def _after_post(self):
         """Log the write-off on its case; a case left with nothing to collect is written off."""

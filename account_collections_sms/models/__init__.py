@@ -6,4 +6,3 @@ from . import res_company
 from . import res_config_settings
 from . import collection_payment_plan
 from . import collection_promise
-from . import collection_case_promise
