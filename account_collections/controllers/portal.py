@@ -12,7 +12,7 @@ from odoo.tools.misc import format_amount
 
 from odoo.addons.portal.controllers.portal import CustomerPortal
 
-from ..models.collection_case import HANDED_OVER_STAGE_CODES
+from ..models.collection_stage import HANDED_OVER_STAGE_CODES
 from ..tools.upload import read_upload
 
 # record ids are PostgreSQL integers: anything else posted is not one of the user's records

@@ -3,7 +3,7 @@ from collections import defaultdict
 from odoo import fields
 from odoo.tools import SQL
 
-from ..models.collection_case import STOPPED_STAGE_CODES
+from ..models.collection_stage import STOPPED_STAGE_CODES
 
 
 class RetryFailedStep:

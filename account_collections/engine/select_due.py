@@ -1,6 +1,6 @@
 from odoo.tools import SQL
 
-from ..models.collection_case import STOPPED_STAGE_CODES
+from ..models.collection_stage import STOPPED_STAGE_CODES
 
 
 class SelectDueStep:

@@ -18,19 +18,15 @@ from ..tools import (
 from .bulk_sql import bulk_update, reserve_sequence_numbers
 from .collection_aged_receivable import AGING_BUCKETS
 from .collection_event import CALL_OUTCOMES
+from .collection_stage import (
+    DISPUTABLE_STAGE_CODES,
+    HANDED_OVER_STAGE_CODES,
+    STOPPED_STAGE_CODES,
+    WORKFLOW_STAGE_CODES,
+)
 
 _logger = logging.getLogger(__name__)
 
-CLOSED_STAGE_CODES = ("paid", "written_off")
-# cases handed over to an agency or a lawyer: they work the debt, we neither dun nor contact the
-# customer, and no agreement moves the case (only the handover, the recall and the closing do)
-HANDED_OVER_STAGE_CODES = ("agency", "legal")
-# stages where internal dunning stops: no next level for the cases there
-STOPPED_STAGE_CODES = HANDED_OVER_STAGE_CODES + CLOSED_STAGE_CODES
-# stages cases enter and leave only through their wizards and the engine, never by hand
-WORKFLOW_STAGE_CODES = STOPPED_STAGE_CODES
-# stages a dispute may move a case out of, to the disputed stage
-DISPUTABLE_STAGE_CODES = ("new", "reminded")
 # Fixed anchor of the age term of the priority score (see _compute_priority_score)
 AGE_ANCHOR = date(2100, 1, 1)
 # customers owing the most that the dashboard lists

@@ -11,7 +11,7 @@ from odoo.tools.sql import create_index, drop_index, make_index_name
 
 from ..tools import GROUP_MANAGER, GROUP_USER, check_group
 from .bulk_sql import bulk_insert, bulk_link, bulk_update
-from .collection_case import STOPPED_STAGE_CODES
+from .collection_stage import STOPPED_STAGE_CODES
 
 _logger = logging.getLogger(__name__)
 

@@ -11,6 +11,16 @@ STAGE_CODES = [
     ("paid", "Paid"),
     ("written_off", "Written Off"),
 ]
+CLOSED_STAGE_CODES = ("paid", "written_off")
+# cases handed over to an agency or a lawyer: they work the debt, we neither dun nor contact the
+# customer, and no agreement moves the case (only the handover, the recall and the closing do)
+HANDED_OVER_STAGE_CODES = ("agency", "legal")
+# stages where internal dunning stops: no next level for the cases there
+STOPPED_STAGE_CODES = HANDED_OVER_STAGE_CODES + CLOSED_STAGE_CODES
+# stages cases enter and leave only through their wizards and the engine, never by hand
+WORKFLOW_STAGE_CODES = STOPPED_STAGE_CODES
+# stages a dispute may move a case out of, to the disputed stage
+DISPUTABLE_STAGE_CODES = ("new", "reminded")
 
 
 class CollectionStage(models.Model):
