@@ -18,6 +18,7 @@
         "security/collection_rules.xml",
         "security/collection_analytics_rules.xml",
         "data/collection_stage_data.xml",
+        "data/ir_sequence_data.xml",
         "data/mail_template_data.xml",
         "data/product_data.xml",
         "data/collection_policy_data.xml",

@@ -27,9 +27,6 @@ into our code, where nothing else can carry a value:
   refresh the customer's case (``_post``, ``button_draft``, ``button_cancel``, ``write``,
   ``_reconcile_plan``), which Odoo's accounting code calls: posting the engine's charge invoices
   and a write-off's entries must not refresh the case in the middle of its work.
-- ``collection_no_thanks``: read by ``collection.case._thank``, called by the refresh when it
-  closes cases; set by a write-off's refresh (the case was not paid) and by the refresh step for
-  ``run.thank`` (refresh side: see ``refresh.py``).
 - ``collection_render_once``: read in ``mail.render.mixin._render_template_qweb``, which Odoo's
   mass-mail composer calls: a collections email compiles its body once for all records.
 - ``collection_policy_auto``: read in res.partner's ``create``/``write`` (ORM methods, no extra
@@ -48,9 +45,11 @@ into our code, where nothing else can carry a value:
 Odoo's own keys, used as its API: ``tracking_disable``, ``mail_create_nolog``,
 ``mail_create_nosubscribe``, ``mail_notify_force_send``, ``mail_activity_quick_update``,
 ``active_model``, ``active_id``, ``active_ids``, ``active_test``, ``allowed_company_ids``, ``lang``,
-``default_*`` (and, in tests, ``force_report_rendering``, ``discard_logo_check``).
+``default_*``, ``profile`` (read to leave Odoo's profiled rendering alone), and, in tests,
+``force_report_rendering``, ``discard_logo_check``, ``template_preview_lang``.
 
-Gone: ``collection_stage_by_code`` (a move by code is ``collection.case._move_to_stage(code)``;
+Gone: ``collection_no_thanks`` (``run.thank``: a write-off's refresh thanks nobody),
+``collection_stage_by_code`` (a move by code is ``collection.case._move_to_stage(code)``;
 a user's write with the key is refused like any other), ``collection_batch_tracking`` and
 ``collection_tracking_log`` (with the batched chatter tracking: the engine's level and stage
 changes are in the log, written without tracking), and the cursor's side channels
