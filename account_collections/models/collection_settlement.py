@@ -393,9 +393,10 @@ class CollectionSettlement(models.Model):
                 settlement._write_workflow({"amount_due": residual})
         for settlement in self:
             settlement._validate_offer(today)
-        self._write_workflow({"state": "offered", "offer_date": today})
+        # the accept link's token first: Odoo writes it as superuser, the offer is the collector's
         for settlement in self:
             settlement._portal_ensure_token()
+        self._write_workflow({"state": "offered", "offer_date": today})
         self.env["collection.event"].sudo().create(
             [
                 settlement.case_id._event_vals(
