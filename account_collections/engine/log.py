@@ -1,4 +1,6 @@
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
+
+from .working_days import WORKING_DAYS_HORIZON
 
 
 class LogStep:
@@ -18,16 +20,27 @@ class LogStep:
         return self.env["collection.event"]._log(events)
 
     def _dedup_skips(self, events, today):
-        """Log a deferral once a day per case, level and reason, however often the cron runs."""
+        """Log a deferral once a day per case, level and reason, however often the cron runs; a
+        deferral to the next working day (which its reason names) once for the whole stretch of
+        days off before it."""
+        if not events:
+            return events
         start = datetime.combine(today, time.min)
-        logged = {
-            (event.case_id.id, event.level_id.id, event.reason)
-            for event in self.env["collection.event"].search(
-                [
-                    ("case_id", "in", [vals["case_id"] for vals in events]),
-                    ("state", "=", "skipped"),
-                    ("date", ">=", start),
-                ]
-            )
-        }
-        return [vals for vals in events if (vals["case_id"], vals["level_id"], vals["reason"]) not in logged]
+        # the days off before a working day are at most the calendar's horizon
+        stretch_start = start - timedelta(days=WORKING_DAYS_HORIZON)
+        since = {id(vals): stretch_start if vals.get("reason_code") == "non_working_day" else start for vals in events}
+        logged = {}
+        for event in self.env["collection.event"].search(
+            [
+                ("case_id", "in", [vals["case_id"] for vals in events]),
+                ("state", "=", "skipped"),
+                ("date", ">=", min(since.values())),
+            ]
+        ):
+            key = (event.case_id.id, event.level_id.id, event.reason)
+            logged[key] = max(logged.get(key, event.date), event.date)
+        return [
+            vals
+            for vals in events
+            if logged.get((vals["case_id"], vals["level_id"], vals["reason"]), datetime.min) < since[id(vals)]
+        ]

@@ -18,6 +18,7 @@ from . import collection_payment_plan_line
 from . import collection_case_plan
 from . import collection_promise
 from . import collection_case_promise
+from . import collection_case_calendar
 from . import collection_case_worklist
 from . import mail_template
 from . import mail_render_mixin

@@ -118,6 +118,14 @@ class CollectionCase(models.Model):
                     date=follow_up,
                 )
             )
+        if direction == "outbound":
+            over_limit = self.env["collection.engine"]._call_limit_reasons(self, fields.Datetime.now())
+            if over_limit:
+                raise UserError(
+                    self.env._(
+                        "Cannot log a call on %(case)s: %(reason)s.", case=self.display_name, reason=over_limit[self]
+                    )
+                )
         selection = dict(self.env["collection.event"]._fields["outcome"]._description_selection(self.env))
         # sudo: the log is append-only, users log their calls through this method only
         Event = self.env["collection.event"].sudo()
