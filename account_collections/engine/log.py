@@ -21,26 +21,24 @@ class LogStep:
 
     def _dedup_skips(self, events, today):
         """Log a deferral once a day per case, level and reason, however often the cron runs; a
-        deferral to the next working day (which its reason names) once for the whole stretch of
-        days off before it."""
+        deferral to the next working day (its reason names that day) once for the whole stretch
+        of days off before it."""
         if not events:
             return events
         start = datetime.combine(today, time.min)
-        # the days off before a working day are at most the calendar's horizon
-        stretch_start = start - timedelta(days=WORKING_DAYS_HORIZON)
-        since = {id(vals): stretch_start if vals.get("reason_code") == "non_working_day" else start for vals in events}
-        logged = {}
-        for event in self.env["collection.event"].search(
-            [
-                ("case_id", "in", [vals["case_id"] for vals in events]),
-                ("state", "=", "skipped"),
-                ("date", ">=", min(since.values())),
-            ]
-        ):
-            key = (event.case_id.id, event.level_id.id, event.reason)
-            logged[key] = max(logged.get(key, event.date), event.date)
-        return [
-            vals
-            for vals in events
-            if logged.get((vals["case_id"], vals["level_id"], vals["reason"]), datetime.min) < since[id(vals)]
-        ]
+        logged = {
+            (event.case_id.id, event.level_id.id, event.reason)
+            for event in self.env["collection.event"].search(
+                [
+                    ("case_id", "in", [vals["case_id"] for vals in events]),
+                    ("state", "=", "skipped"),
+                    "|",
+                    ("date", ">=", start),
+                    "&",
+                    ("reason_code", "=", "non_working_day"),
+                    # the days off before a working day are at most the calendar's horizon
+                    ("date", ">=", start - timedelta(days=WORKING_DAYS_HORIZON)),
+                ]
+            )
+        }
+        return [vals for vals in events if (vals["case_id"], vals["level_id"], vals["reason"]) not in logged]
