@@ -11,7 +11,7 @@
     "license": "LGPL-3",
     "application": False,
     "installable": True,
-    "depends": ["account", "account_payment", "mail", "portal"],
+    "depends": ["account", "account_payment", "mail", "portal", "resource"],
     "data": [
         "security/collection_security.xml",
         "security/ir.model.access.csv",

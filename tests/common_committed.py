@@ -20,8 +20,15 @@ class CommittedCasesCase(TransactionCase):
         env = api.Environment(self.setup_cr, SUPERUSER_ID, {})
         company = env.ref("base.main_company")
         self.company_id = company.id
-        self.saved_window = (company.collection_window_start, company.collection_window_end)
-        company.write({"collection_window_start": 0.0, "collection_window_end": 24.0})
+        self.saved_window = (
+            company.collection_window_start,
+            company.collection_window_end,
+            company.collection_contact_weekends,
+        )
+        # any hour of any day is a contact time: the tests do not depend on when they run
+        company.write(
+            {"collection_window_start": 0.0, "collection_window_end": 24.0, "collection_contact_weekends": True}
+        )
         self.setup_cr.execute("SELECT COALESCE(MAX(id), 0) FROM ir_cron_trigger")
         self.last_trigger_id = self.setup_cr.fetchone()[0]
         self.today = fields.Date.context_today(env["res.partner"])
@@ -52,7 +59,13 @@ class CommittedCasesCase(TransactionCase):
         with cr:
             env = api.Environment(cr, SUPERUSER_ID, {})
             env.ref("base.main_company").write(
-                dict(zip(("collection_window_start", "collection_window_end"), self.saved_window, strict=True))
+                dict(
+                    zip(
+                        ("collection_window_start", "collection_window_end", "collection_contact_weekends"),
+                        self.saved_window,
+                        strict=True,
+                    )
+                )
             )
             # the log is append-only through the ORM: remove the test's rows directly
             cr.execute("DELETE FROM collection_event WHERE case_id = ANY(%s)", [self.case_ids])

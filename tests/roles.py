@@ -131,6 +131,9 @@ DECISIONS = {
     ("res.partner", "action_recompute_payment_behaviour"): USER,
     ("res.partner", "create"): ODOO,
     ("res.partner", "write"): ODOO,
+    ("res.company", "create"): ODOO,
+    # Odoo's activity mixin on a case: its due date moved to the company's next working day
+    ("collection.case", "activity_schedule"): ODOO,
     # ---------------------------------------------------------------- account_collections_sms
     ("collection.case", "action_send_sms"): USER,
     ("mail.notification", "write"): ODOO,

@@ -217,6 +217,8 @@ class TestExternalApi(unittest.TestCase):
     # ------------------------------------------------------------------ the test
     def test_integration_drives_the_collections_api(self):
         company_id = self.call("res.users", "read", [self.uid], ["company_id"])[0]["company_id"][0]
+        # the test runs on any weekday: the company contacts its customers on weekends too
+        self.call("res.company", "write", [company_id], {"collection_contact_weekends": True})
         template_id = self.xmlid("account_collections", "mail_template_collection_reminder")
 
         # a customer with an overdue invoice, on a policy of its own

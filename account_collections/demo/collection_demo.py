@@ -97,10 +97,15 @@ class CollectionCase(models.Model):
             }
         ).action_post()
 
-        # today's run, as the cron runs it. The contact window is open all day for this run only:
-        # the demo is installed at any hour, its log must not depend on the time of day.
-        window = {name: company[name] for name in ("collection_window_start", "collection_window_end")}
-        company.write({"collection_window_start": 0.0, "collection_window_end": 24.0})
+        # today's run, as the cron runs it. The contact window is open all day, weekends included,
+        # for this run only: the demo is installed at any hour of any day, its log must not depend on it.
+        window = {
+            name: company[name]
+            for name in ("collection_window_start", "collection_window_end", "collection_contact_weekends")
+        }
+        company.write(
+            {"collection_window_start": 0.0, "collection_window_end": 24.0, "collection_contact_weekends": True}
+        )
         self._run_collections()
         self.env["collection.event"].dispatch_emails()
         company.write(window)

@@ -96,8 +96,13 @@ class FeesChannel:
         return events
 
     def _statutory_interest_lines(self, case, today):
-        """(invoice, label, amount) of interest and fixed compensation due on the case's overdue invoices."""
+        """(invoice, label, amount) of interest and fixed compensation due on the case's overdue invoices.
+
+        None for a consumer, unless the company charges consumers too (the statutory regimes are
+        business-to-business)."""
         company = case.company_id
+        if not company.collection_consumer_interest and self._consumer_cases(case):
+            return []
         rate = company.collection_reference_rate + company.collection_interest_margin
         lines = []
         for invoice in case._dunned_invoices():

@@ -7,6 +7,7 @@ from .channel_activity import ActivityChannel
 from .channel_email import EmailChannel
 from .channel_fees import FeesChannel
 from .channel_letter import LetterChannel
+from .consumers import ConsumerRules
 from .execute_levels import ExecuteLevelsStep
 from .guards import GuardsStep
 from .lock_batch import LockBatchStep
@@ -18,6 +19,7 @@ from .run import EngineRun
 from .select_due import SelectDueStep
 from .settle_agreements import SettleAgreementsStep
 from .trigger_dispatch import TriggerDispatchStep
+from .working_days import WorkingDays
 
 _logger = logging.getLogger(__name__)
 
@@ -51,6 +53,8 @@ class CollectionEngine(
     LogStep,
     RetryFailedStep,
     TriggerDispatchStep,
+    WorkingDays,
+    ConsumerRules,
     models.AbstractModel,
 ):
     """The collections engine: one run, step by step.

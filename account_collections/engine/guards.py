@@ -11,9 +11,10 @@ CONTACT_CHANNELS = ("email", "letter", "sms", "call")
 class GuardsStep:
     """Step: the compliance guards, before any contact goes out.
 
-    Per case: the contact window (in the customer's time zone) and the weekly cap defer the
-    whole level; per channel: opt-outs, do-not-contact and a missing address skip that channel
-    (``_contact_split``), the rest of the level runs.
+    Per case: the company's working days (its calendar, ``working_days.py``), the contact window
+    (in the customer's time zone) and the weekly cap defer the whole level; per channel: opt-outs,
+    do-not-contact and a missing address skip that channel (``_contact_split``), the rest of the
+    level runs.
     """
 
     __slots__ = ()  # like a model class (see CollectionEngine)
@@ -47,7 +48,9 @@ class GuardsStep:
         return cases - cases.browse([case.id for case in deferred]), events
 
     def _contact_guards(self, cases, now, today):
-        """The cases whose contact must wait: outside the contact window or over the weekly cap.
+        """The cases whose contact must wait: on a day the company does not work (a weekend, unless
+        it allows them, or a public holiday of its calendar: deferred to its next working day),
+        outside the contact window or over the weekly cap.
 
         Also what the dispatch, the collectors' buttons and the agreements' reminders check.
 
@@ -60,6 +63,7 @@ class GuardsStep:
             + [f"collection_{channel}_opt_out" for channel in CONTACT_CHANNELS]
         )
         recent = self._recent_contact_counts(cases, now)
+        rules = self._working_day_rules(cases.company_id, today - timedelta(days=1))
         for case in cases:
             company = case.company_id
             tz_name = case.partner_id.tz or company.partner_id.tz or "UTC"
@@ -69,7 +73,21 @@ class GuardsStep:
                 tz = pytz.utc
             local = pytz.utc.localize(now).astimezone(tz)
             hour = local.hour + local.minute / 60.0
-            if not (company.collection_window_start <= hour < company.collection_window_end):
+            # the run's day, on the customer's side of midnight
+            day = today + timedelta(days=(local.date() - now.date()).days)
+            if not self._is_working_day(rules, company, day):
+                retry = max(self._next_working_day(rules, company, day), today)
+                deferred[case] = (
+                    self.env._(
+                        "Not a working day of %(company)s (weekend or public holiday): "
+                        "deferred to %(day)s, the next working day",
+                        company=company.name,
+                        day=retry,
+                    ),
+                    retry,
+                    "non_working_day",
+                )
+            elif not (company.collection_window_start <= hour < company.collection_window_end):
                 retry = local.date() if hour < company.collection_window_start else local.date() + timedelta(days=1)
                 deferred[case] = (
                     self.env._(

@@ -1,4 +1,6 @@
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
+
+from .working_days import WORKING_DAYS_HORIZON
 
 
 class LogStep:
@@ -18,7 +20,11 @@ class LogStep:
         return self.env["collection.event"]._log(events)
 
     def _dedup_skips(self, events, today):
-        """Log a deferral once a day per case, level and reason, however often the cron runs."""
+        """Log a deferral once a day per case, level and reason, however often the cron runs; a
+        deferral to the next working day (its reason names that day) once for the whole stretch
+        of days off before it."""
+        if not events:
+            return events
         start = datetime.combine(today, time.min)
         logged = {
             (event.case_id.id, event.level_id.id, event.reason)
@@ -26,7 +32,12 @@ class LogStep:
                 [
                     ("case_id", "in", [vals["case_id"] for vals in events]),
                     ("state", "=", "skipped"),
+                    "|",
                     ("date", ">=", start),
+                    "&",
+                    ("reason_code", "=", "non_working_day"),
+                    # the days off before a working day are at most the calendar's horizon
+                    ("date", ">=", start - timedelta(days=WORKING_DAYS_HORIZON)),
                 ]
             )
         }

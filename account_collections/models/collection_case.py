@@ -561,6 +561,22 @@ class CollectionCase(models.Model):
             return self.legal_partner_id
         return self.env["res.partner"]
 
+    # ------------------------------------------------------------------ working days
+    def activity_schedule(self, act_type_xmlid="", date_deadline=None, summary="", note="", **act_values):
+        """Odoo's ``activity_schedule``; a due date on a weekend or a public holiday of the case's
+        company moves to its next working day (the company's calendar, see ``engine/working_days.py``)."""
+        if self.env.context.get("mail_activity_automation_skip") or not self:
+            return super().activity_schedule(act_type_xmlid, date_deadline, summary, note, **act_values)
+        day = fields.Date.to_date(date_deadline) if date_deadline else fields.Date.context_today(self)
+        deadlines = self.env["collection.engine"]._working_deadlines({(case.company_id, day) for case in self})
+        activities = self.env["mail.activity"]
+        for deadline in sorted(set(deadlines.values())):
+            cases = self.filtered(lambda case, deadline=deadline: deadlines[(case.company_id, day)] == deadline)
+            activities |= super(CollectionCase, cases).activity_schedule(
+                act_type_xmlid, deadline, summary, note, **act_values
+            )
+        return activities
+
     # ------------------------------------------------------------------ engine entry points
     # what one run does is in engine/ (model collection.engine): these call it
     @api.model
@@ -853,6 +869,14 @@ class CollectionCase(models.Model):
                     date=follow_up,
                 )
             )
+        if direction == "outbound":
+            over_limit = self.env["collection.engine"]._call_limit_reasons(self, fields.Datetime.now())
+            if over_limit:
+                raise UserError(
+                    self.env._(
+                        "Cannot log a call on %(case)s: %(reason)s.", case=self.display_name, reason=over_limit[self]
+                    )
+                )
         selection = dict(self.env["collection.event"]._fields["outcome"]._description_selection(self.env))
         # sudo: the log is append-only, users log their calls through this method only
         Event = self.env["collection.event"].sudo()

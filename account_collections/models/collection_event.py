@@ -27,6 +27,8 @@ CHANNELS = [
 EVENT_STATES = [("queued", "Queued"), ("sent", "Sent"), ("failed", "Failed"), ("skipped", "Skipped")]
 SKIP_REASONS = [
     ("window", "Outside the contact window"),
+    ("non_working_day", "Not a working day"),
+    ("call_limit", "Call limit"),
     ("cap", "Weekly contact cap"),
     ("opt_out", "Channel opt-out"),
     ("do_not_contact", "Do not contact"),
@@ -232,12 +234,14 @@ class CollectionEvent(models.Model):
         each batch under ``FOR UPDATE SKIP LOCKED``, committed on its own in the cron.
 
         Each reminder passes the contact guards again before it goes out (see ``_dispatch_block``);
-        one outside the contact window stays queued for a later dispatch."""
+        one outside the contact window or on a day the company does not work stays queued for a
+        later dispatch."""
         batch_size = self.env["collection.engine"]._batch_size()
         commit = commit and not modules.module.current_test
         counts = {"queued": 0, "failed": 0, "skipped": 0}
         restrict = SQL("AND e.case_id = ANY(%s)", list(case_ids)) if case_ids is not None else SQL()
-        last_id = 0  # the events left queued (outside the window) are not read again by this dispatch
+        # the events left queued (outside the window, not a working day) are not read again by this dispatch
+        last_id = 0
         conflicts = 0
         while True:
             self.env.flush_all()
@@ -283,14 +287,14 @@ class CollectionEvent(models.Model):
         deferred = self.env["collection.engine"]._contact_guards(
             self.case_id, fields.Datetime.now(), self.env["collection.case"]._collection_today()
         )
-        outside_window = {case for case, (_reason, _retry, code) in deferred.items() if code == "window"}
+        waiting = {case for case, (_reason, _retry, code) in deferred.items() if code in ("window", "non_working_day")}
         by_level = defaultdict(lambda: self.browse())
         for event in self:
             blocked = event._dispatch_block()
             if blocked:
                 counts["skipped"] += 1
                 outcomes.append((event.id, "skipped", None, None, blocked[1], blocked[0]))
-            elif event.case_id not in outside_window:
+            elif event.case_id not in waiting:
                 by_level[event.level_id] |= event
         for level, events in by_level.items():
             cases = events.case_id

@@ -23,6 +23,12 @@ class ResCompany(models.Model):
         default=7,
         help="Maximum number of outbound contacts per customer in any rolling 7 days, all channels together.",
     )
+    collection_contact_weekends = fields.Boolean(
+        string="Contact on Weekends",
+        help="Contact customers on the weekend days of the company's working calendar too. Off: a contact "
+        "that falls on a weekend waits for the next working day. Public holidays of the calendar are never "
+        "contact days.",
+    )
     collection_promise_max_days = fields.Integer(
         string="Longest Promise (days)",
         default=30,
@@ -71,6 +77,38 @@ class ResCompany(models.Model):
     )
     collection_interest_margin = fields.Float(
         string="Interest Margin (points)", digits=(5, 2), default=8.0, help="Points added to the reference rate."
+    )
+
+    # consumers (individuals, or customers with one of the consumer tags)
+    collection_consumer_category_ids = fields.Many2many(
+        "res.partner.category",
+        "res_company_collection_consumer_category_rel",
+        "company_id",
+        "category_id",
+        string="Consumer Tags",
+        help="Customers with one of these tags are consumers, even when registered as companies. "
+        "Individuals are always consumers.",
+    )
+    collection_consumer_interest = fields.Boolean(
+        string="Statutory Interest for Consumers",
+        help="Charge consumers the statutory late-payment interest and the fixed recovery compensation too. "
+        "Off: they are charged to businesses only (the EU late payment directive and the UK late payment "
+        "act are business-to-business).",
+    )
+    collection_call_max_attempts = fields.Integer(
+        string="Calls per Debt",
+        default=7,
+        help="A consumer's case gets at most this many call attempts in the call period.",
+    )
+    collection_call_period_days = fields.Integer(
+        string="Call Period (days)",
+        default=7,
+        help="The rolling period, in days, of the call attempts allowed per consumer case.",
+    )
+    collection_call_pause_days = fields.Integer(
+        string="No Calls after a Conversation (days)",
+        default=7,
+        help="After a telephone conversation with a consumer about a case, no call on it for this many days.",
     )
 
     # payment plans
@@ -213,6 +251,9 @@ class ResCompany(models.Model):
         "collection_limitation_years",
         "collection_promise_max_days",
         "collection_promise_max_broken",
+        "collection_call_max_attempts",
+        "collection_call_period_days",
+        "collection_call_pause_days",
     )
     def _check_collection_settings(self):
         for company in self:
@@ -238,6 +279,20 @@ class ResCompany(models.Model):
                 raise ValidationError(
                     self.env._(
                         "The broken promises allowed per case at %(company)s cannot be negative (0: no limit).",
+                        company=company.name,
+                    )
+                )
+            if company.collection_call_max_attempts < 1 or company.collection_call_period_days < 1:
+                raise ValidationError(
+                    self.env._(
+                        "The call limit of %(company)s must allow at least 1 call in at least 1 day.",
+                        company=company.name,
+                    )
+                )
+            if company.collection_call_pause_days < 0:
+                raise ValidationError(
+                    self.env._(
+                        "The days without calls after a conversation at %(company)s cannot be negative.",
                         company=company.name,
                     )
                 )

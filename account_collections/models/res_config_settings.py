@@ -10,6 +10,14 @@ class ResConfigSettings(models.TransientModel):
     collection_window_start = fields.Float(related="company_id.collection_window_start", readonly=False)
     collection_window_end = fields.Float(related="company_id.collection_window_end", readonly=False)
     collection_weekly_cap = fields.Integer(related="company_id.collection_weekly_cap", readonly=False)
+    collection_contact_weekends = fields.Boolean(related="company_id.collection_contact_weekends", readonly=False)
+    collection_consumer_category_ids = fields.Many2many(
+        related="company_id.collection_consumer_category_ids", readonly=False
+    )
+    collection_consumer_interest = fields.Boolean(related="company_id.collection_consumer_interest", readonly=False)
+    collection_call_max_attempts = fields.Integer(related="company_id.collection_call_max_attempts", readonly=False)
+    collection_call_period_days = fields.Integer(related="company_id.collection_call_period_days", readonly=False)
+    collection_call_pause_days = fields.Integer(related="company_id.collection_call_pause_days", readonly=False)
     collection_limitation_years = fields.Integer(related="company_id.collection_limitation_years", readonly=False)
     collection_promise_max_days = fields.Integer(related="company_id.collection_promise_max_days", readonly=False)
     collection_promise_max_broken = fields.Integer(related="company_id.collection_promise_max_broken", readonly=False)

@@ -27,3 +27,5 @@ from . import test_translations
 from . import test_render_equivalence
 from . import test_demo_setup
 from . import test_write_layer
+from . import test_working_days
+from . import test_consumers

@@ -16,6 +16,8 @@ class CollectionsCommon(AccountTestInvoicingCommon):
     def setUpClass(cls):
         super().setUpClass()
         company = cls.company_data["company"]
+        # the tests run their days on any weekday: weekends are contact days unless a test says otherwise
+        company.collection_contact_weekends = True
         cls.collector = mail_new_test_user(
             cls.env,
             login="collector",
@@ -44,6 +46,12 @@ class CollectionsCommon(AccountTestInvoicingCommon):
                 ],
             }
         )
+
+    @classmethod
+    def setup_other_company(cls, **kwargs):
+        company_data = super().setup_other_company(**kwargs)
+        company_data["company"].collection_contact_weekends = True
+        return company_data
 
     @contextmanager
     def assertRaisesRegex(self, exception, regex, msg=None):

@@ -22,9 +22,14 @@ class TestCollectionsTours(TourScreenshotMixin, HttpCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.company = cls.env.ref("base.main_company")
-        # the tours must not depend on the time of day they run at
+        # the tours must not depend on the time of day or the weekday they run at
         cls.company.write(
-            {"collection_window_start": 0.0, "collection_window_end": 24.0, "collection_promise_max_days": 30}
+            {
+                "collection_window_start": 0.0,
+                "collection_window_end": 24.0,
+                "collection_promise_max_days": 30,
+                "collection_contact_weekends": True,
+            }
         )
         cls.today = fields.Date.context_today(cls.env["res.partner"])
 

@@ -70,8 +70,8 @@ def setup_company(env):
     company = env.company
     if not company.chart_template:
         env["account.chart.template"].try_loading("generic_coa", company, install_demo=False)
-    # the whole day is a contact window: the measure does not depend on the hour it runs at
-    company.write({"collection_window_start": 0.0, "collection_window_end": 24.0})
+    # the whole day, every day, is a contact window: the measure does not depend on when it runs
+    company.write({"collection_window_start": 0.0, "collection_window_end": 24.0, "collection_contact_weekends": True})
     for _code, lang, _tz, _prefix in COUNTRIES:
         env["res.lang"]._activate_lang(lang)
     eur = env.ref("base.EUR")
