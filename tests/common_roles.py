@@ -75,6 +75,7 @@ class RolesCommon(PlacementCommon, HttpCase):
             "collection.case": cls.case,
             "collection.event": cls.case.event_ids[:1],
             "collection.stage": cls.env["collection.stage"]._get_by_code("new"),
+            "collection.reference.rate": cls.env.ref("account_collections.reference_rate_eu_2023_01"),
             "collection.policy": cls.email_policy,
             "collection.promise": promise,
             "collection.payment.plan": plan,

@@ -77,6 +77,9 @@ DECISIONS = {
     ("collection.stage", "create"): ACL,
     ("collection.stage", "write"): ACL,
     ("collection.stage", "unlink"): ACL,
+    ("collection.reference.rate", "create"): ACL,
+    ("collection.reference.rate", "write"): ACL,
+    ("collection.reference.rate", "unlink"): ACL,
     ("collection.policy", "copy_data"): ACL,
     # ---------------------------------------------------------------- agreements
     ("collection.promise", "action_confirm"): USER,

@@ -44,6 +44,7 @@ class TestInstall(TransactionCase):
             "account_collections.menu_collections_config",
             "account_collections.menu_collection_policy",
             "account_collections.menu_collection_stage",
+            "account_collections.menu_collection_reference_rate",
             "account_collections_agency.menu_collection_agency",
         ):
             self.assertTrue(self._visible(self.manager, xmlid), xmlid)
@@ -56,6 +57,7 @@ class TestInstall(TransactionCase):
         for model, vals in (
             ("collection.policy", {"name": "Mine"}),
             ("collection.stage", {"name": "Mine"}),
+            ("collection.reference.rate", {"regime": "eu", "date_from": "2030-01-01", "rate": 1.0}),
             ("collection.agency", {"name": "Mine", "partner_id": self.user.partner_id.id}),
         ):
             with self.assertRaises(AccessError, msg=model):
@@ -65,6 +67,7 @@ class TestInstall(TransactionCase):
         for xmlid in (
             "account_collections.action_collection_policy",
             "account_collections.action_collection_stage",
+            "account_collections.action_collection_reference_rate",
             "account_collections_agency.action_collection_agency",
         ):
             action = self.env["ir.actions.act_window"].with_user(self.manager)._for_xml_id(xmlid)

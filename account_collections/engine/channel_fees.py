@@ -1,4 +1,6 @@
 from odoo import Command
+from odoo.exceptions import UserError
+from odoo.tools import format_amount, format_date, formatLang
 
 
 class FeesChannel:
@@ -10,7 +12,8 @@ class FeesChannel:
         """Invoice the level's late fee and statutory interest, one charge invoice per case.
 
         Interest is simple and daily on each overdue invoice's open amount, from its due date
-        (or the end of the last period charged) to the run date, so no period is ever charged twice.
+        (or the end of the last period charged) to the run date, so no period is ever charged twice;
+        each half-year of the period at its own reference rate (``collection.reference.rate``).
         """
         if not (level.fee_amount or level.interest):
             return []
@@ -48,7 +51,22 @@ class FeesChannel:
                     )
                 )
             if level.interest:
-                for invoice, name, amount in self._statutory_interest_lines(case, today):
+                try:
+                    interest_lines = self._statutory_interest_lines(case, today)
+                except UserError as error:  # a half-year without a reference rate: nothing charged
+                    events.append(
+                        self._event_vals(
+                            run,
+                            case,
+                            self.env._("%(level)s: fees not charged", level=level.name),
+                            state="failed",
+                            reason=error.args[0],
+                            reason_code="config",
+                            level_id=level.id,
+                        )
+                    )
+                    continue
+                for invoice, name, amount in interest_lines:
                     interest_invoices |= invoice
                     lines.append(
                         Command.create(
@@ -98,28 +116,42 @@ class FeesChannel:
     def _statutory_interest_lines(self, case, today):
         """(invoice, label, amount) of interest and fixed compensation due on the case's overdue invoices.
 
+        The interest of an invoice is one line per rate period: the period charged is cut where the
+        reference rate changes (at most at each half-year), each piece at its reference rate plus the
+        company's margin, rounded to the cent, so the lines add up to the total invoiced. Raises a
+        UserError when a half-year has no reference rate (see ``collection.reference.rate._segments``).
         None for a consumer, unless the company charges consumers too (the statutory regimes are
-        business-to-business)."""
+        business-to-business).
+        """
         company = case.company_id
         if not company.collection_consumer_interest and self._consumer_cases(case):
             return []
-        rate = company.collection_reference_rate + company.collection_interest_margin
+        currency = case.currency_id
+        margin = company.collection_interest_margin
+        Rates = self.env["collection.reference.rate"]
         lines = []
         for invoice in case._dunned_invoices():
             if invoice.move_type != "out_invoice" or invoice.collection_is_charge or invoice.invoice_date_due >= today:
                 continue
             start = max(invoice.invoice_date_due, invoice.collection_interest_date or invoice.invoice_date_due)
-            days = (today - start).days
-            interest = case.currency_id.round(invoice.amount_residual * rate / 100.0 * days / 365.0)
-            if days > 0 and interest > 0:
+            principal = currency.round(invoice.amount_residual)
+            for segment_start, segment_end, reference in Rates._segments(company, start, today):
+                days = (segment_end - segment_start).days
+                rate = reference + margin
+                interest = currency.round(invoice.amount_residual * rate / 100.0 * days / 365.0)
+                if interest <= 0:
+                    continue
                 label = self.env._(
-                    "Interest on %(invoice)s: %(amount)s at %(rate)s%% for %(days)s days (%(start)s to %(end)s)",
+                    "Interest on %(invoice)s from %(start)s to %(end)s (%(days)s days): %(amount)s at "
+                    "%(rate)s%% (reference rate %(reference)s%% + %(margin)s points)",
                     invoice=invoice.name,
-                    amount=case.currency_id.round(invoice.amount_residual),
-                    rate=round(rate, 2),
+                    start=format_date(self.env, segment_start),
+                    end=format_date(self.env, segment_end),
                     days=days,
-                    start=start,
-                    end=today,
+                    amount=format_amount(self.env, principal, currency),
+                    rate=formatLang(self.env, rate, digits=2),
+                    reference=formatLang(self.env, reference, digits=2),
+                    margin=formatLang(self.env, margin, digits=2),
                 )
                 lines.append((invoice, label, interest))
             if not invoice.collection_compensation_charged:

@@ -5,6 +5,7 @@ from . import collection_level
 from . import collection_case
 from . import collection_agreement_mixin
 from . import collection_event
+from . import collection_reference_rate
 from . import res_company
 from . import res_config_settings
 from . import res_partner

@@ -1,6 +1,8 @@
 from odoo import Command, api, fields, models
 from odoo.exceptions import ValidationError
 
+from .collection_reference_rate import INTEREST_REGIMES
+
 
 class ResCompany(models.Model):
     """The collections settings of a company."""
@@ -63,17 +65,18 @@ class ResCompany(models.Model):
         help="Product (and so income account and taxes) of the statutory interest invoices.",
     )
     collection_interest_regime = fields.Selection(
-        [("eu", "EU late payment directive"), ("uk", "UK late payment act")],
+        INTEREST_REGIMES,
         string="Statutory Interest",
         default="eu",
         help="EU: reference rate + margin, and a fixed compensation of 40 per invoice. "
         "UK: base rate + margin, and a fixed compensation of 40, 70 or 100 depending on the debt.",
     )
     collection_reference_rate = fields.Float(
-        string="Reference Rate (%)",
+        string="Fallback Reference Rate (%)",
         digits=(5, 2),
-        help="Central bank reference rate (ECB main refinancing rate, Bank of England base rate) "
-        "for the current half-year.",
+        help="Fallback for a half-year missing from the reference rates table (ECB main refinancing "
+        "rate, Bank of England base rate). 0: no fallback, a missing half-year stops the interest "
+        "charge until its rate is added.",
     )
     collection_interest_margin = fields.Float(
         string="Interest Margin (points)", digits=(5, 2), default=8.0, help="Points added to the reference rate."
