@@ -91,6 +91,16 @@ class CollectionsCommon(AccountTestInvoicingCommon):
         return super().get_default_groups() | cls.env.ref("account_collections.group_collection_manager")
 
     @classmethod
+    def _set_rate(cls, regime, date_from, rate):
+        """The reference rate of ``regime`` for the half-year from ``date_from`` (updated or added)."""
+        Rate = cls.env["collection.reference.rate"]
+        record = Rate.search([("regime", "=", regime), ("date_from", "=", date_from)])
+        if record:
+            record.rate = rate
+        else:
+            Rate.create({"regime": regime, "date_from": date_from, "rate": rate})
+
+    @classmethod
     def _level_vals(cls, name, delay_days, **extra):
         vals = {
             "name": name,

@@ -44,16 +44,6 @@ class TestCharges(CollectionsCommon):
         cls.eur = cls.setup_other_currency("EUR", rates=[("2000-01-01", 1.0)])
         cls.gbp = cls.setup_other_currency("GBP", rates=[("2000-01-01", 1.0)])
 
-    @classmethod
-    def _set_rate(cls, regime, date_from, rate):
-        """The reference rate of ``regime`` for the half-year from ``date_from`` (updated or added)."""
-        Rate = cls.env["collection.reference.rate"]
-        record = Rate.search([("regime", "=", regime), ("date_from", "=", date_from)])
-        if record:
-            record.rate = rate
-        else:
-            Rate.create({"regime": regime, "date_from": date_from, "rate": rate})
-
     def _invoice_due_on(self, currency, amount, due):
         """A customer of the charges policy with an invoice of ``amount`` due on ``due``."""
         # the engine caches the rates table: what a test wrote to it goes with the test's rollback

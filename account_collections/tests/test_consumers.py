@@ -32,6 +32,8 @@ class TestConsumers(CollectionsCommon):
             }
         )
         cls.company.partner_id.tz = "UTC"
+        # the interest below is worked at a 4 % reference rate for the first half of 2026
+        cls._set_rate("eu", date(2026, 1, 1), 4.0)
         cls.charges = cls.env["collection.policy"].create(
             {
                 "name": "Charges",
