@@ -3,4 +3,3 @@ from . import engine
 from . import models
 from . import report
 from . import wizards
-from . import demo

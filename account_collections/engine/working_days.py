@@ -1,4 +1,4 @@
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 import pytz
 
@@ -21,7 +21,8 @@ class WorkingDays:
         """{company: (working weekdays, public holiday dates, weekends allowed)} from ``start`` on,
         one query per company for its holidays."""
         rules = {}
-        end = start + timedelta(days=WORKING_DAYS_HORIZON)
+        # (a far date, such as a follow-up on 9999-12-31, looks no further than the calendar goes)
+        end = start + timedelta(days=min(WORKING_DAYS_HORIZON, (date.max - start).days))
         Leave = self.env["resource.calendar.leaves"].sudo()
         for company in companies:
             calendar = company.resource_calendar_id
@@ -53,7 +54,7 @@ class WorkingDays:
 
     def _next_working_day(self, rules, company, day):
         """``day`` if it is a working day of the company, else the next one."""
-        for offset in range(WORKING_DAYS_HORIZON + 1):
+        for offset in range(min(WORKING_DAYS_HORIZON, (date.max - day).days) + 1):
             candidate = day + timedelta(days=offset)
             if self._is_working_day(rules, company, candidate):
                 return candidate

@@ -362,7 +362,10 @@ class TestEngine(CollectionsCommon, MockEmail):
         self.assertEqual(
             self.env["collection.event"].dispatch_emails(), {"queued": 0, "failed": 0, "skipped": 0}, "rendered once"
         )
-        self.assertEqual(self.env["mail.mail"].search_count([("model", "=", "collection.case")]), 1)
+        self.assertEqual(
+            self.env["mail.mail"].search_count([("model", "=", "collection.case"), ("res_id", "=", event.case_id.id)]),
+            1,
+        )
 
     def test_a_case_paid_before_the_dispatch_gets_no_reminder(self):
         day = DUE + timedelta(days=10)

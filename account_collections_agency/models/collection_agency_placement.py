@@ -12,6 +12,7 @@ from odoo.tools import float_repr
 
 from odoo.addons.account_collections.tools import GROUP_USER, check_group
 
+from .collection_agency_placement_import import PlacementStatusImport
 from .collection_agency_placement_line import ACTIVE_LINE_STATUSES
 
 # a spreadsheet evaluates a text cell starting with one of these as a formula (CSV/formula injection)
@@ -46,7 +47,7 @@ def neutralise_cell(value):
     return value
 
 
-class CollectionAgencyPlacement(models.Model):
+class CollectionAgencyPlacement(PlacementStatusImport, models.Model):
     """One handover batch: the invoices of one or more cases sent to an agency in one file."""
 
     _name = "collection.agency.placement"
@@ -92,6 +93,8 @@ class CollectionAgencyPlacement(models.Model):
     case_count = fields.Integer(compute="_compute_case_ids")
     line_count = fields.Integer(compute="_compute_line_count")
     note = fields.Text(string="Internal Note")
+    import_ids = fields.One2many("collection.agency.import", "placement_id", string="Status Imports", readonly=True)
+    import_count = fields.Integer(compute="_compute_import_count")
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -129,6 +132,11 @@ class CollectionAgencyPlacement(models.Model):
     def _compute_line_count(self):
         for placement in self:
             placement.line_count = len(placement.line_ids)
+
+    @api.depends("import_ids")
+    def _compute_import_count(self):
+        for placement in self:
+            placement.import_count = len(placement.import_ids)
 
     # ------------------------------------------------------------------ handover
     @api.model

@@ -12,7 +12,7 @@ from datetime import date, datetime
 
 from markupsafe import Markup
 
-from odoo import Command, api, fields, models
+from odoo import Command, api, fields
 from odoo.exceptions import UserError
 from odoo.tools import float_compare, float_is_zero, format_amount
 
@@ -49,16 +49,12 @@ class AgencyImportError(UserError):
         self.errors = errors
 
 
-class CollectionAgencyPlacement(models.Model):
-    _inherit = "collection.agency.placement"
+class PlacementStatusImport:
+    """The agency's status file, imported on its placement: a part of ``collection.agency.placement``
+    (composed into the model in collection_agency_placement.py, as the engine's steps are into
+    ``collection.engine``)."""
 
-    import_ids = fields.One2many("collection.agency.import", "placement_id", string="Status Imports", readonly=True)
-    import_count = fields.Integer(compute="_compute_import_count")
-
-    @api.depends("import_ids")
-    def _compute_import_count(self):
-        for placement in self:
-            placement.import_count = len(placement.import_ids)
+    __slots__ = ()  # like a model class: the registry composes it with the model's classes
 
     def action_import_status(self):
         check_group(self.env, GROUP_USER, self.env._("import an agency status file"))
