@@ -58,7 +58,9 @@ class ActivityChannel:
         cases = Case.browse([case.id for _level, case in planned])
         users = {case: case.user_id or case.partner_id.collection_user_id or self.env.user for _level, case in planned}
         self.env["res.users"].browse({user.id for user in users.values()}).fetch(["partner_id", "tz"])
-        deadlines = self._working_deadlines({(case.company_id, run.today) for _level, case in planned})
+        deadlines = self._working_deadlines(
+            {(case.company_id, run.today) for _level, case in planned}, memo=run.working_days
+        )
         model_id = self.env["ir.model"]._get_id(Case._name)
         Activity = self.env["mail.activity"]
         self.env.flush_all()
@@ -79,6 +81,7 @@ class ActivityChannel:
                     "user_id": users[case].id,
                     "automated": True,
                     "active": True,
+                    "date_done": False,
                 }
                 for level, case in planned
             ],

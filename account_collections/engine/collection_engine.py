@@ -29,6 +29,7 @@ _KEPT_IN_CACHE = frozenset(
         "collection.level",
         "collection.policy",
         "collection.stage",
+        "ir.model",
         "mail.activity.type",
         "mail.template",
         "res.company",

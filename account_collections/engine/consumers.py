@@ -18,7 +18,11 @@ class ConsumerRules:
         """The cases of ``cases`` whose customer is a consumer."""
         return cases.filtered(
             lambda case: not case.partner_id.is_company
-            or bool(case.partner_id.category_id & case.company_id.collection_consumer_category_ids)
+            # the customers' tags are read only where the company lists consumer tags
+            or bool(
+                case.company_id.collection_consumer_category_ids
+                and case.partner_id.category_id & case.company_id.collection_consumer_category_ids
+            )
         )
 
     def _call_limit_reasons(self, cases, now):

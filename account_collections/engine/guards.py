@@ -25,7 +25,7 @@ class GuardsStep:
 
         :return: (the cases that run their level now, the event values to log)
         """
-        deferred = self._contact_guards(cases, fields.Datetime.now(), run.today)
+        deferred = self._contact_guards(cases, fields.Datetime.now(), run.today, memo=run.working_days)
         if not deferred:
             return cases, []
         run.counts["skipped"] += len(deferred)
@@ -47,23 +47,28 @@ class GuardsStep:
         )
         return cases - cases.browse([case.id for case in deferred]), events
 
-    def _contact_guards(self, cases, now, today):
+    def _contact_guards(self, cases, now, today, memo=None):
         """The cases whose contact must wait: on a day the company does not work (a weekend, unless
         it allows them, or a public holiday of its calendar: deferred to its next working day),
         outside the contact window or over the weekly cap.
 
         Also what the dispatch, the collectors' buttons and the agreements' reminders check.
 
+        :param memo: a run's ``working_days``: the working-day rules read once per run
         :return: {case: (reason, retry date, reason code)}
         """
         deferred = {}
-        # what the batch reads of its customers, in one query (collection_user_id is per company)
-        (cases.partner_id | cases.company_id.partner_id).fetch(
-            ["tz", "email", "do_not_contact", "collection_user_id"]
+        # what the batch reads of its customers, in one query: the columns any read of a customer
+        # fetches (its email, blacklist and names, which the channels read next), and the collector,
+        # per company, that such a read leaves out
+        partners = cases.partner_id | cases.company_id.partner_id
+        partners.fetch(
+            [name for name, field in partners._fields.items() if field.prefetch is True and field.column_type]
+            + ["tz", "email", "do_not_contact", "collection_user_id"]
             + [f"collection_{channel}_opt_out" for channel in CONTACT_CHANNELS]
         )
         recent = self._recent_contact_counts(cases, now)
-        rules = self._working_day_rules(cases.company_id, today - timedelta(days=1))
+        rules = self._working_day_rules(cases.company_id, today - timedelta(days=1), memo=memo)
         for case in cases:
             company = case.company_id
             tz_name = case.partner_id.tz or company.partner_id.tz or "UTC"

@@ -28,6 +28,8 @@ class EngineRun:
         together at the end of the batch (``_schedule_activities``)
     :param activity_users: the collectors given an activity since the last commit, whose
         activity counter refreshes once per transaction (see ``_notify_activity_users``)
+    :param working_days: the companies' working-day rules (calendar, public holidays), read once
+        per run (see ``_working_day_rules``)
     """
 
     today: date
@@ -40,3 +42,4 @@ class EngineRun:
     event_bases: dict = field(default_factory=dict)
     activities: list = field(default_factory=list)
     activity_users: set = field(default_factory=set)
+    working_days: dict = field(default_factory=dict)

@@ -17,9 +17,13 @@ class WorkingDays:
 
     __slots__ = ()  # like a model class (see CollectionEngine)
 
-    def _working_day_rules(self, companies, start):
+    def _working_day_rules(self, companies, start, memo=None):
         """{company: (working weekdays, public holiday dates, weekends allowed)} from ``start`` on,
-        one query per company for its holidays."""
+        one query per company for its holidays; kept in ``memo`` (a run's ``working_days``) for the
+        next batches of the run."""
+        key = (frozenset(companies.ids), start)
+        if memo is not None and key in memo:
+            return memo[key]
         rules = {}
         # (a far date, such as a follow-up on 9999-12-31, looks no further than the calendar goes)
         end = start + timedelta(days=min(WORKING_DAYS_HORIZON, (date.max - start).days))
@@ -45,6 +49,8 @@ class WorkingDays:
                 last = (pytz.utc.localize(leave.date_to).astimezone(tz) - timedelta(seconds=1)).date()
                 holidays.update(first + timedelta(days=n) for n in range((last - first).days + 1))
             rules[company] = (weekdays, frozenset(holidays), company.collection_contact_weekends)
+        if memo is not None:
+            memo[key] = rules
         return rules
 
     def _is_working_day(self, rules, company, day):
@@ -60,11 +66,11 @@ class WorkingDays:
                 return candidate
         return day
 
-    def _working_deadlines(self, company_days):
+    def _working_deadlines(self, company_days, memo=None):
         """{(company, day): the working day an activity due on ``day`` is due on} for the pairs of
         ``company_days``: a due date on a weekend or a public holiday moves to the next working day."""
         if not company_days:
             return {}
         companies = self.env["res.company"].browse({company.id for company, _day in company_days})
-        rules = self._working_day_rules(companies, min(day for _company, day in company_days))
+        rules = self._working_day_rules(companies, min(day for _company, day in company_days), memo=memo)
         return {(company, day): self._next_working_day(rules, company, day) for company, day in company_days}

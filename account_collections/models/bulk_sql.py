@@ -108,6 +108,11 @@ def bulk_insert(model, vals_list, defaults=None):
     _invalidate_inverses(model, names)
     # what create() marks: the stored computed fields of the new rows, and what depends on them
     records.modified(model._fields, create=True)
+    # a stored computed field given a value keeps it, as in create() (protected from its compute)
+    for name in names:
+        field = model._fields[name]
+        if field.compute and field.store:
+            env.remove_to_compute(field, records)
     records._validate_fields(names)
     bulk_recompute(model, names)
     return ids
