@@ -44,6 +44,7 @@ into our code, where nothing else can carry a value:
 
 Odoo's own keys, used as its API: ``tracking_disable``, ``mail_create_nolog``,
 ``mail_create_nosubscribe``, ``mail_notify_force_send``, ``mail_activity_quick_update``,
+``mail_activity_automation_skip``,
 ``active_model``, ``active_id``, ``active_ids``, ``active_test``, ``allowed_company_ids``, ``lang``,
 ``default_*``, ``profile`` (read to leave Odoo's profiled rendering alone), and, in tests,
 ``force_report_rendering``, ``discard_logo_check``, ``template_preview_lang``.
