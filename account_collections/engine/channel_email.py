@@ -20,21 +20,7 @@ class EmailChannel:
         """Queue the level's reminder email of each case reachable by email, as a log event."""
         if not level.send_email:
             return []
-        reachable, events = self._contact_split(run, "email", level, cases)
-        for case in reachable:
-            run.counts["queued"] += 1
-            events.append(
-                self._event_vals(
-                    run,
-                    case,
-                    self.env._("%(level)s: email", level=level.name),
-                    channel="email",
-                    state="queued",
-                    level_id=level.id,
-                    invoice_ids=[Command.set(case._dunned_invoices().ids)],
-                )
-            )
-        return events
+        return self._queue_contacts(run, "email", level, cases, self.env._("%(level)s: email", level=level.name))
 
     def _ensure_invoice_access_tokens(self, cases):
         """Give the cases' posted invoices their portal token before the reminders link to them

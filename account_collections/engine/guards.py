@@ -2,7 +2,7 @@ from datetime import timedelta
 
 import pytz
 
-from odoo import fields
+from odoo import Command, fields
 
 # channels that reach the customer: they count against the weekly cap
 CONTACT_CHANNELS = ("email", "letter", "sms", "call")
@@ -132,6 +132,29 @@ class GuardsStep:
             ["__count"],
         )
         return {partner.id: count for partner, count in groups}
+
+    def _queue_contacts(self, run, channel, level, cases, name):
+        """One queued event of the level on ``channel`` for each case reachable on it (a skipped
+        one, with the reason, for the others): what the email and letter channels log.
+
+        :param name: the event's summary, e.g. "First reminder: email"
+        :return: event values
+        """
+        reachable, events = self._contact_split(run, channel, level, cases)
+        run.counts["queued"] += len(reachable)
+        events += [
+            self._event_vals(
+                run,
+                case,
+                name,
+                channel=channel,
+                state="queued",
+                level_id=level.id,
+                invoice_ids=[Command.set(case._dunned_invoices().ids)],
+            )
+            for case in reachable
+        ]
+        return events
 
     def _contact_split(self, run, channel, level, cases):
         """Split ``cases`` into those reachable on the channel and skip events for the others

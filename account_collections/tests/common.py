@@ -1,5 +1,5 @@
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import date, timedelta
 from types import SimpleNamespace
 from unittest.mock import patch
 
@@ -89,6 +89,22 @@ class CollectionsCommon(AccountTestInvoicingCommon):
     @classmethod
     def get_default_groups(cls):
         return super().get_default_groups() | cls.env.ref("account_collections.group_collection_manager")
+
+    @classmethod
+    def _setup_eu_charges(cls, company):
+        """``company`` charges late fees and EU statutory interest: 4 % reference rate for the first
+        half of 2026 (table and fallback) plus 8 points; its time zone UTC."""
+        company.write(
+            {
+                "collection_fee_product_id": cls.env.ref("account_collections.product_late_fee").id,
+                "collection_interest_product_id": cls.env.ref("account_collections.product_late_interest").id,
+                "collection_reference_rate": 4.0,
+                "collection_interest_margin": 8.0,
+                "collection_interest_regime": "eu",
+            }
+        )
+        company.partner_id.tz = "UTC"
+        cls._set_rate("eu", date(2026, 1, 1), 4.0)
 
     @classmethod
     def _set_rate(cls, regime, date_from, rate):

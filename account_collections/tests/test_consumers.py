@@ -22,18 +22,8 @@ class TestConsumers(CollectionsCommon):
     def setUpClass(cls):
         super().setUpClass()
         cls.company = cls.company_data["company"]
-        cls.company.write(
-            {
-                "collection_fee_product_id": cls.env.ref("account_collections.product_late_fee").id,
-                "collection_interest_product_id": cls.env.ref("account_collections.product_late_interest").id,
-                "collection_reference_rate": 4.0,
-                "collection_interest_margin": 8.0,
-                "collection_interest_regime": "eu",
-            }
-        )
-        cls.company.partner_id.tz = "UTC"
         # the interest below is worked at a 4 % reference rate for the first half of 2026
-        cls._set_rate("eu", date(2026, 1, 1), 4.0)
+        cls._setup_eu_charges(cls.company)
         cls.charges = cls.env["collection.policy"].create(
             {
                 "name": "Charges",
