@@ -13,6 +13,7 @@ from . import account_move
 from . import account_move_line
 from . import mail_mail
 from . import collection_dispute
+from . import collection_dispute_route
 from . import collection_payment_plan
 from . import collection_payment_plan_line
 from . import collection_promise

@@ -1167,7 +1167,7 @@ class CollectionCase(models.Model):
         :return: ``{"date", "currency_id", "currency", "total_due", "total_overdue", "buckets": [{"code",
             "label", "amount"}], "recovered_month", "open_cases", "dso_trend": [{"month", "dso", "cei",
             "receivables", "credit_sales"}], "top_overdue": [{"partner_id", "partner", "amount_overdue",
-            "days_overdue", "case_id"}]}``
+            "days_overdue", "case_id"}], "disputes_open", "disputes_overdue"}``
         """
         check_group(self.env, GROUP_USER, self.env._("read the collections dashboard"))
         today = fields.Date.context_today(self)
@@ -1199,6 +1199,17 @@ class CollectionCase(models.Model):
             "open_cases": self.search_count([("state", "=", "open"), ("company_id", "in", companies.ids)]),
             "dso_trend": self._dashboard_dso_trend(companies, rates, today),
             "top_overdue": top_overdue,
+            **self._dashboard_disputes(companies),
+        }
+
+    @api.model
+    def _dashboard_disputes(self, companies):
+        """Open disputes, and those of them past their deadline."""
+        Dispute = self.env["collection.dispute"].sudo()  # sudo: counts only, in the user's companies
+        domain = [("state", "=", "open"), ("company_id", "in", companies.ids)]
+        return {
+            "disputes_open": Dispute.search_count(domain),
+            "disputes_overdue": Dispute.search_count([*domain, ("is_overdue", "=", True)]),
         }
 
     @api.model

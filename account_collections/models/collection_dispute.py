@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import float_compare, float_is_zero
@@ -7,6 +9,7 @@ from ..tools import GROUP_USER, check_group
 
 DISPUTE_REASONS = [
     ("pricing", "Pricing"),
+    ("quantity", "Quantity"),
     ("quality", "Quality"),
     ("not_received", "Not Received"),
     ("not_ordered", "Not Ordered"),
@@ -20,6 +23,9 @@ DISPUTE_STATES = [
     ("credited", "Credited"),
     ("rejected", "Rejected"),
 ]
+# a commercial matter: the invoice's salesperson settles it unless the company routes it otherwise
+# (collection.dispute.route); the collector settles the others
+COMMERCIAL_REASONS = ("pricing", "quantity", "quality", "not_received")
 # invoices in these payment states have nothing left to dispute
 SETTLED_PAYMENT_STATES = ("paid", "in_payment", "reversed")
 
@@ -42,6 +48,7 @@ class CollectionDispute(models.Model):
     _workflow_fields = {
         "state": ("action_open", "action_resolve", "action_reject", "action_credit"),
         "date_open": ("action_open",),
+        "date_deadline": ("action_open",),
         "date_closed": ("action_resolve", "action_reject", "action_credit"),
         "credit_note_id": ("action_credit",),
     }
@@ -101,9 +108,25 @@ class CollectionDispute(models.Model):
         readonly=False,
         precompute=True,
         domain="[('share', '=', False), ('company_ids', 'in', company_id)]",
+        help="Who settles the dispute and gets its activity: the invoice's salesperson for commercial "
+        "reasons, the collector otherwise (Configuration > Dispute Routing decides per reason).",
     )
     date_open = fields.Date(string="Opened On", readonly=True, copy=False)
+    date_deadline = fields.Date(
+        string="Settle By",
+        readonly=True,
+        copy=False,
+        index=True,
+        tracking=True,
+        help="Opening date plus the company's dispute service level (Settings > Collections).",
+    )
     date_closed = fields.Date(string="Closed On", readonly=True, copy=False)
+    is_overdue = fields.Boolean(
+        string="Overdue",
+        compute="_compute_is_overdue",
+        search="_search_is_overdue",
+        help="Still open after its deadline.",
+    )
 
     _sql_constraints = [
         ("amount_positive", "CHECK(amount > 0)", "The disputed amount must be positive."),
@@ -121,11 +144,33 @@ class CollectionDispute(models.Model):
         for dispute in self:
             dispute.amount = dispute.invoice_id.amount_residual
 
-    @api.depends("case_id")
+    @api.depends("case_id", "invoice_id", "reason")
     def _compute_user_id(self):
+        """Routing: the reason decides between the invoice's salesperson and the case's collector;
+        without a salesperson (or an internal one), the collector takes it."""
+        routes = self.env["collection.dispute.route"].sudo()._routes(self.company_id | self.case_id.company_id)
         for dispute in self:
-            if not dispute.user_id:
-                dispute.user_id = dispute.case_id.user_id or dispute.case_id.partner_id.collection_user_id
+            company = dispute.company_id or dispute.case_id.company_id
+            collector = dispute.case_id.user_id or dispute.case_id.partner_id.collection_user_id
+            salesperson = dispute.invoice_id.invoice_user_id
+            if routes.get((company.id, dispute.reason)) == "salesperson" and salesperson and not salesperson.share:
+                dispute.user_id = salesperson
+            elif collector or not dispute.user_id:
+                dispute.user_id = collector
+
+    @api.depends("state", "date_deadline")
+    def _compute_is_overdue(self):
+        today = fields.Date.context_today(self)
+        for dispute in self:
+            dispute.is_overdue = bool(
+                dispute.state == "open" and dispute.date_deadline and dispute.date_deadline < today
+            )
+
+    def _search_is_overdue(self, operator, value):
+        if operator not in ("=", "!=") or not isinstance(value, bool):
+            raise UserError(self.env._("Search disputes by 'Overdue' is or is not set, nothing else."))
+        overdue = [("state", "=", "open"), ("date_deadline", "<", fields.Date.context_today(self))]
+        return overdue if (operator == "=") == value else ["!", "&", *overdue]
 
     @api.depends("name", "invoice_id")
     def _compute_display_name(self):
@@ -221,7 +266,14 @@ class CollectionDispute(models.Model):
         for dispute in self:
             dispute._check_can_open()
         today = fields.Date.context_today(self)
-        self._write_workflow({"state": "open", "date_open": today})
+        for company, disputes in self.grouped("company_id").items():
+            disputes._write_workflow(
+                {
+                    "state": "open",
+                    "date_open": today,
+                    "date_deadline": today + timedelta(days=company.collection_dispute_sla_days),
+                }
+            )
         self.env["collection.event"].sudo().create(
             [
                 dispute.case_id._event_vals(
@@ -247,7 +299,7 @@ class CollectionDispute(models.Model):
                 activity_type_id=todo.id if todo else False,
                 summary=self.env._("Settle dispute %(dispute)s", dispute=dispute.name),
                 note=dispute.description or False,
-                date_deadline=today,
+                date_deadline=dispute.date_deadline,
                 user_id=(dispute.user_id or dispute.case_id.user_id or self.env.user).id,
             )
         return True

@@ -122,6 +122,14 @@ class ResCompany(models.Model):
         "falls due (0: no reminder).",
     )
 
+    # disputes
+    collection_dispute_sla_days = fields.Integer(
+        string="Dispute Service Level (days)",
+        default=10,
+        help="A dispute should be settled within this many days of its opening; after that it shows as "
+        "overdue on the dispute list and the dashboard.",
+    )
+
     # settlement offers: how much of a debt collectors may give up
     collection_settlement_user_max_discount = fields.Float(
         string="Settlement Discount Limit (Users)",
@@ -199,6 +207,7 @@ class ResCompany(models.Model):
             vals = {name: value for name, value in vals.items() if value}
             if vals:
                 company.write(vals)
+        self.env["collection.dispute.route"].sudo()._setup_company_routes(self)
 
     def _collection_bad_debt_account(self):
         """The expense account of the company's chart for bad debts, else a new *Bad debts written
@@ -257,6 +266,7 @@ class ResCompany(models.Model):
         "collection_call_max_attempts",
         "collection_call_period_days",
         "collection_call_pause_days",
+        "collection_dispute_sla_days",
     )
     def _check_collection_settings(self):
         for company in self:
@@ -298,6 +308,10 @@ class ResCompany(models.Model):
                         "The days without calls after a conversation at %(company)s cannot be negative.",
                         company=company.name,
                     )
+                )
+            if company.collection_dispute_sla_days < 1:
+                raise ValidationError(
+                    self.env._("The dispute service level of %(company)s must be at least 1 day.", company=company.name)
                 )
             if company.collection_limitation_years < 0:
                 raise ValidationError(

@@ -31,6 +31,9 @@ class ResConfigSettings(models.TransientModel):
     collection_interest_margin = fields.Float(related="company_id.collection_interest_margin", readonly=False)
     collection_plan_reminder_days = fields.Integer(related="company_id.collection_plan_reminder_days", readonly=False)
 
+    # disputes
+    collection_dispute_sla_days = fields.Integer(related="company_id.collection_dispute_sla_days", readonly=False)
+
     # settlement offers
     collection_settlement_user_max_discount = fields.Float(
         related="company_id.collection_settlement_user_max_discount", readonly=False

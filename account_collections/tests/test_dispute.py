@@ -54,7 +54,7 @@ class TestDispute(CollectionsCommon):
         case = self._case(self.customer) or self._refresh()
         Dispute = self.env["collection.dispute"].with_user(user or self.collector)
         dispute = Dispute.create(
-            {"case_id": case.id, "invoice_id": (invoice or self.invoice).id, "reason": "quality", **vals}
+            {"case_id": case.id, "invoice_id": (invoice or self.invoice).id, "reason": "other", **vals}
         )
         if open_it:
             dispute.action_open()

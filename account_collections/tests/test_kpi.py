@@ -169,7 +169,8 @@ class TestCollectionDashboardBrowser(HttpCase):
             """
             const deadline = Date.now() + 170000;
             (function check() {
-                if (document.querySelector(".o_collection_dashboard .o_collection_total_overdue")) {
+                if (document.querySelector(".o_collection_dashboard .o_collection_total_overdue")
+                        && document.querySelector(".o_collection_dashboard .o_collection_disputes_overdue")) {
                     console.log("test successful");
                 } else if (Date.now() > deadline) {
                     console.error("the collections dashboard did not render");

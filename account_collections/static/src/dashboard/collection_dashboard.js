@@ -9,8 +9,8 @@ const CHART_HEIGHT = 160;
 const CHART_PADDING = 20;
 
 /**
- * Collections dashboard: what is owed and overdue, by bucket, what came in this month, the DSO trend
- * and the customers owing the most. All figures come from one call to
+ * Collections dashboard: what is owed and overdue, by bucket, what came in this month, the DSO trend,
+ * the open disputes (and those past their deadline) and the customers owing the most. All figures come from one call to
  * collection.case.get_dashboard_data().
  */
 export class CollectionDashboard extends Component {
@@ -92,6 +92,23 @@ export class CollectionDashboard extends Component {
 
     openKpis() {
         return this.action.doAction("account_collections.action_collection_kpi_month");
+    }
+
+    openDisputes(overdue) {
+        return this.action.doAction({
+            type: "ir.actions.act_window",
+            name: overdue ? _t("Disputes Past Deadline") : _t("Open Disputes"),
+            res_model: "collection.dispute",
+            views: [
+                [false, "list"],
+                [false, "form"],
+            ],
+            domain: overdue ? [["is_overdue", "=", true]] : [["state", "=", "open"]],
+        });
+    }
+
+    openDisputeReport() {
+        return this.action.doAction("account_collections.action_collection_dispute_report");
     }
 
     openOverdueCases() {
