@@ -27,8 +27,8 @@ class CollectionPolicy(models.Model):
     note = fields.Html(string="Description", translate=True)
     risk_auto_assign = fields.Boolean(
         string="Assign by Risk",
-        help="The daily run gives this policy to customers whose risk score is within the band, "
-        "unless their policy was set by hand.",
+        help="The daily run gives this policy to customers whose risk score is within the band (and who match "
+        "the other criteria set in 'Assignment'), unless their policy was set by hand.",
     )
     risk_score_min = fields.Integer(string="Risk Score From", default=0, help="Lowest risk score of the band (0-100).")
     risk_score_max = fields.Integer(string="Risk Score To", default=100, help="Highest risk score of the band (0-100).")

@@ -185,6 +185,10 @@ class TestSegments(CollectionsCommon):
         self.assertEqual(special.collection_case_id, own)
         self.assertRecordValues(regular, [{"amount_due": 900.0, "open_invoice_count": 2}])
         self.assertEqual(regular.invoice_ids, self.acme_invoice | other)
+        # each case's letter lists its own invoices
+        items = self.env["report.account_collections.report_collection_letter"]._open_items(own | regular)
+        self.assertEqual(items[own.id], special)
+        self.assertEqual(items[regular.id], self.acme_invoice | other)
         # the rules change the customer's case, not the contract's
         self._assign()
         self.assertEqual(regular.policy_id, by_country)
