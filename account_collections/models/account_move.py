@@ -198,7 +198,8 @@ class AccountMove(models.Model):
 
     @api.constrains("collection_policy_id", "move_type")
     def _check_collection_policy_invoice(self):
-        for move in self.filtered(lambda m: m.collection_policy_id and m.move_type not in ("out_invoice", "out_receipt")):
+        invoice_types = ("out_invoice", "out_receipt")
+        for move in self.filtered(lambda m: m.collection_policy_id and m.move_type not in invoice_types):
             raise ValidationError(
                 self.env._(
                     "%(move)s is not a customer invoice: only customer invoices and receipts carry a collection "

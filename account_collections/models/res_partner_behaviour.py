@@ -322,7 +322,14 @@ class ResPartner(models.Model):
             "consumer", "overdue"}}
         """
         self.flush_model(
-            ["collection_policy_id", "collection_policy_manual", "risk_score", "country_id", "is_company", "category_id"]
+            [
+                "collection_policy_id",
+                "collection_policy_manual",
+                "risk_score",
+                "country_id",
+                "is_company",
+                "category_id",
+            ]
         )
         self.env["collection.case"].flush_model(["partner_id", "company_id", "currency_id", "state", "amount_overdue"])
         self.env["account.move"].flush_model(["commercial_partner_id", "company_id", "move_type", "state"])
