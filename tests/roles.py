@@ -35,7 +35,7 @@ DECISIONS = {
     ("collection.case", "action_run_collections"): MANAGER,
     ("collection.case", "refresh_cases"): USER,
     ("collection.event", "dispatch_emails"): MANAGER,
-    ("collection.policy", "action_apply_risk_bands"): MANAGER,
+    ("collection.policy", "action_apply_assignment_rules"): MANAGER,
     # ---------------------------------------------------------------- reports over the ledger
     ("collection.aged.receivable", "get_aging"): USER,
     ("collection.kpi.month", "get_kpis"): USER,

@@ -30,7 +30,8 @@ into our code, where nothing else can carry a value:
 - ``collection_render_once``: read in ``mail.render.mixin._render_template_qweb``, which Odoo's
   mass-mail composer calls: a collections email compiles its body once for all records.
 - ``collection_policy_auto``: read in res.partner's ``create``/``write`` (ORM methods, no extra
-  argument): the risk bands setting a policy is not a policy chosen by hand.
+  argument): the policies' assignment rules (risk bands, segments: ``_assign_collection_policies``)
+  setting a policy is not a policy chosen by hand.
 - ``collection_agency_import`` (agency): read by ``collection.case._close``, reached from the
   import's payments through Odoo's reconciliation and the refresh: a placed case the import
   closes is not a case the customer paid directly.

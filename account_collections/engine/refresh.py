@@ -1,7 +1,8 @@
 """Step: refresh the cases from the open receivables.
 
 One SQL pass over the open receivable lines of a batch of customers gives, for each customer,
-company and currency, what its case must show; the step then opens the cases that qualify,
+company and currency, what its case must show (and, apart, for the invoices that carry a policy of
+their own: one case per such policy, which follows it); the step then opens the cases that qualify,
 updates the amounts that changed, points the invoices at their case and closes the cases with
 nothing left to collect (writes: ``refresh_write.py``).
 
@@ -91,13 +92,16 @@ class RefreshStep(RefreshWriteStep):
     def _receivable_balances(self, companies, partner_ids, today):
         """One SQL pass over the open receivable lines of these customers.
 
-        :return: list of dicts, one per (customer, company, currency)
+        :return: list of dicts, one per (customer, company, currency, invoice policy): the lines of
+            the invoices with a policy of their own (``account.move.collection_policy_id``) make their
+            own row; every other line (payments and credit notes too) the customer's
         """
         query = SQL(
             """
             SELECT p.commercial_partner_id AS partner_id,
                    aml.company_id,
                    aml.currency_id,
+                   m.collection_policy_id AS invoice_policy_id,
                    SUM(aml.amount_residual_currency) AS amount_due,
                    COALESCE(SUM(aml.amount_residual_currency)
                             FILTER (WHERE aml.amount_residual_currency < 0), 0) AS credits,
@@ -129,7 +133,7 @@ class RefreshStep(RefreshWriteStep):
                AND (aml.amount_residual_currency != 0 OR aml.amount_residual != 0)
                AND aml.company_id = ANY(%(companies)s)
                AND p.commercial_partner_id = ANY(%(partners)s)
-             GROUP BY 1, 2, 3
+             GROUP BY 1, 2, 3, 4
             """,
             today=today,
             companies=companies.ids,
@@ -143,7 +147,8 @@ class RefreshStep(RefreshWriteStep):
         return self.env.execute_query_dict(
             SQL(
                 """
-                SELECT c.id, c.partner_id, c.company_id, c.currency_id, c.amount_due, c.amount_overdue,
+                SELECT c.id, c.partner_id, c.company_id, c.currency_id, c.invoice_policy_id,
+                       c.amount_due, c.amount_overdue,
                        c.oldest_due_date, c.open_invoice_count, c.policy_id, l.delay_days AS level_delay,
                        c.next_level_id, c.next_action_date, c.paused_until, s.code AS stage_code
                   FROM collection_case c
@@ -162,11 +167,9 @@ class RefreshStep(RefreshWriteStep):
         Case = self._refresh_cases_model(run)
         today, companies = run.today, run.companies
         rows = self._receivable_balances(companies, partner_ids, today)
-        cases_by_key = {
-            (row["partner_id"], row["company_id"], row["currency_id"]): row
-            for row in self._open_case_rows(companies, partner_ids)
-        }
+        cases_by_key = {self._case_key(row): row for row in self._open_case_rows(companies, partner_ids)}
         policies = self._policies_for(partner_ids, companies, default_policies)
+        Policy = self.env["collection.policy"]
         currencies = self.env["res.currency"].browse({row["currency_id"] for row in rows})
         currencies.fetch(["rounding", "decimal_places"])
 
@@ -176,12 +179,15 @@ class RefreshStep(RefreshWriteStep):
             currency = currencies.browse(row["currency_id"])
             amount_due = currency.round(row["amount_due"])
             overdue = currency.round(max(0.0, min(amount_due, row["overdue_gross"] + row["credits"])))
-            policy = policies.get((row["partner_id"], row["company_id"]), self.env["collection.policy"])
+            if row["invoice_policy_id"]:  # invoices with a policy of their own: their case follows it
+                policy = Policy.browse(row["invoice_policy_id"])
+            else:
+                policy = policies.get((row["partner_id"], row["company_id"]), Policy)
             # invoices on hold under a promise, plan or dispute keep their case open, undunned
             held = currency.round(min(amount_due, row["overdue_held"]))
             if not self._qualifies(amount_due, max(overdue, held), row["oldest_due_date"], policy, today, currency):
                 continue
-            key = (row["partner_id"], row["company_id"], row["currency_id"])
+            key = self._case_key(row)
             seen.add(key)
             vals = {
                 "amount_due": amount_due,
@@ -198,7 +204,12 @@ class RefreshStep(RefreshWriteStep):
                 if row["linked_case_ids"] != [case["id"]]:  # else every open invoice already points at it
                     move_links.append((case["id"], row["move_ids"] or []))
             else:
-                vals.update(partner_id=row["partner_id"], company_id=row["company_id"], currency_id=row["currency_id"])
+                vals.update(
+                    partner_id=row["partner_id"],
+                    company_id=row["company_id"],
+                    currency_id=row["currency_id"],
+                    invoice_policy_id=row["invoice_policy_id"] or False,
+                )
                 to_create.append((vals, row["move_ids"] or []))
 
         created = self._create_cases(run, [vals for vals, _moves in to_create])
@@ -224,6 +235,12 @@ class RefreshStep(RefreshWriteStep):
         to_close = Case.browse([case["id"] for key, case in cases_by_key.items() if key not in seen])
         self._close_paid(run, to_close, owing)
         return {"created": len(created), "updated": len(updates), "closed": len(to_close)}
+
+    @staticmethod
+    def _case_key(row):
+        """What makes one open case: customer, company, currency and invoice policy (none: the
+        customer's case), of a balance row or an open case row."""
+        return (row["partner_id"], row["company_id"], row["currency_id"], row["invoice_policy_id"] or False)
 
     def _qualifies(self, amount_due, overdue, oldest_due_date, policy, today, currency):
         """Whether a balance makes a case: something owed, overdue or within the policy's

@@ -3,8 +3,8 @@
 The agreements that hold invoices out of dunning move their states first (a promise kept or
 broken, a plan completed or broken, a settlement offer paid or lapsed, a dispute resolved by a
 payment), so that the levels then see what is really left to dun. Then the customers' payment
-behaviour, risk score and risk-band policy follow what just happened (a broken promise counts
-in the risk).
+behaviour, risk score and the policy of the assignment rules follow what just happened (a broken
+promise counts in the risk).
 
 Each agreement model settles itself in one method, ``_engine_settle(run)``; they run in the
 order of ``AGREEMENTS``. The agreements run with the run date in the ``collection_date`` context

@@ -54,6 +54,18 @@ class AccountMove(models.Model):
         help="No reminder, fee or escalation for this invoice.",
     )
     collection_blocked_reason = fields.Char(string="Exclusion Reason", copy=False, tracking=True)
+    collection_policy_id = fields.Many2one(
+        "collection.policy",
+        string="Own Collection Policy",
+        copy=False,
+        tracking=True,
+        index="btree_not_null",
+        check_company=True,
+        domain="[('company_id', '=', company_id)]",
+        help="Special terms of this invoice (e.g. a contract): it is collected in a case of its own, with the "
+        "other open invoices carrying the same policy, under this policy whatever the customer's. "
+        "Empty: the customer's case and policy.",
+    )
     collection_is_charge = fields.Boolean(
         string="Collection Charge", readonly=True, copy=False, help="Late fee or interest invoice of a collection case."
     )
@@ -184,6 +196,18 @@ class AccountMove(models.Model):
                 )
             )
 
+    @api.constrains("collection_policy_id", "move_type")
+    def _check_collection_policy_invoice(self):
+        invoice_types = ("out_invoice", "out_receipt")
+        for move in self.filtered(lambda m: m.collection_policy_id and m.move_type not in invoice_types):
+            raise ValidationError(
+                self.env._(
+                    "%(move)s is not a customer invoice: only customer invoices and receipts carry a collection "
+                    "policy of their own. Clear 'Own Collection Policy'.",
+                    move=move.display_name,
+                )
+            )
+
     @api.depends("invoice_date_due", "company_id.collection_limitation_years")
     @api.depends_context("collection_date")
     def _compute_time_barred(self):
@@ -244,7 +268,7 @@ class AccountMove(models.Model):
     def write(self, vals):
         self._check_collection_hold_untouched([vals])
         res = super().write(vals)
-        if "collection_blocked" in vals:
+        if "collection_blocked" in vals or "collection_policy_id" in vals:
             self._collection_refresh()
         return res
 

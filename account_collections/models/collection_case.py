@@ -57,6 +57,7 @@ class CollectionCase(models.Model):
         "oldest_due_date": ("refresh_cases", "run_collections"),
         "open_invoice_count": ("refresh_cases", "run_collections"),
         "policy_id": ("refresh_cases", "run_collections"),
+        "invoice_policy_id": ("refresh_cases", "run_collections"),
         "level_id": ("run_collections", "action_send_next_reminder"),
         "next_level_id": ("run_collections", "action_send_next_reminder"),
         "next_action_date": ("run_collections", "action_send_next_reminder"),
@@ -93,6 +94,14 @@ class CollectionCase(models.Model):
         domain="[('share', '=', False), ('company_ids', 'in', company_id)]",
     )
     policy_id = fields.Many2one("collection.policy", readonly=True, index=True, check_company=True)
+    invoice_policy_id = fields.Many2one(
+        "collection.policy",
+        string="Invoice Policy",
+        readonly=True,
+        check_company=True,
+        help="The invoices of this case carry a collection policy of their own (special contract terms): the "
+        "case follows it, whatever the customer's policy. Empty: the customer's case.",
+    )
     level_id = fields.Many2one(
         "collection.level", string="Current Level", readonly=True, tracking=True, help="Last level executed."
     )
@@ -169,11 +178,14 @@ class CollectionCase(models.Model):
     ]
 
     def init(self):
-        # one open case per customer, company and currency
+        # one open case per customer, company, currency and invoice policy (none: the customer's
+        # case); it replaces the index of one open case per customer, company and currency
         self.env.cr.execute(
             """
-            CREATE UNIQUE INDEX IF NOT EXISTS collection_case_open_uniq
-                ON collection_case (partner_id, company_id, currency_id) WHERE state = 'open'
+            DROP INDEX IF EXISTS collection_case_open_uniq;
+            CREATE UNIQUE INDEX IF NOT EXISTS collection_case_open_policy_uniq
+                ON collection_case (partner_id, company_id, currency_id, COALESCE(invoice_policy_id, 0))
+                WHERE state = 'open'
             """
         )
 

@@ -27,16 +27,86 @@ class CollectionPolicy(models.Model):
     note = fields.Html(string="Description", translate=True)
     risk_auto_assign = fields.Boolean(
         string="Assign by Risk",
-        help="The daily run gives this policy to customers whose risk score is within the band, "
-        "unless their policy was set by hand.",
+        help="The daily run gives this policy to customers whose risk score is within the band (and who match "
+        "the other criteria set in 'Assignment'), unless their policy was set by hand.",
     )
     risk_score_min = fields.Integer(string="Risk Score From", default=0, help="Lowest risk score of the band (0-100).")
     risk_score_max = fields.Integer(string="Risk Score To", default=100, help="Highest risk score of the band (0-100).")
+    # assignment rule: who the policy is for (see _assignment_match); every criterion set must match
+    assign_sequence = fields.Integer(
+        string="Rule Order",
+        default=10,
+        help="The daily run tries the assignment rules of the company in this order (lowest first) and gives a "
+        "customer the policy of the first rule it matches. Among rules of the same order, the higher risk band "
+        "goes first.",
+    )
+    assign_category_ids = fields.Many2many(
+        "res.partner.category",
+        "collection_policy_assign_category_rel",
+        "policy_id",
+        "category_id",
+        string="Customer Tags",
+        help="The rule matches customers carrying at least one of these tags. Empty: any tags.",
+    )
+    assign_country_ids = fields.Many2many(
+        "res.country",
+        "collection_policy_assign_country_rel",
+        "policy_id",
+        "country_id",
+        string="Countries",
+        help="The rule matches customers whose address is in one of these countries. Empty: any country.",
+    )
+    assign_customer_kind = fields.Selection(
+        [("any", "Any"), ("consumer", "Consumers"), ("business", "Businesses")],
+        string="Customer Kind",
+        default="any",
+        required=True,
+        help="Consumers are individuals (not a company) and customers with one of the company's consumer tags "
+        "(Settings > Collections); every other customer is a business.",
+    )
+    assign_overdue_min = fields.Monetary(
+        string="Overdue From",
+        currency_field="company_currency_id",
+        help="The rule matches customers whose overdue amount (the total overdue of their open cases in the "
+        "company, in the company currency) is at least this much. 0: no lower limit.",
+    )
+    assign_overdue_max = fields.Monetary(
+        string="Overdue To",
+        currency_field="company_currency_id",
+        help="...and at most this much. 0: no upper limit.",
+    )
+    company_currency_id = fields.Many2one(related="company_id.currency_id", string="Company Currency")
+    assign_rule = fields.Boolean(
+        string="Assignment Rule",
+        compute="_compute_assign_rule",
+        store=True,
+        help="The daily run gives this policy to the customers it matches: by risk band, tags, countries, "
+        "customer kind or overdue amount.",
+    )
 
     @api.depends("level_ids")
     def _compute_level_count(self):
         for policy in self:
             policy.level_count = len(policy.level_ids)
+
+    @api.depends(
+        "risk_auto_assign",
+        "assign_category_ids",
+        "assign_country_ids",
+        "assign_customer_kind",
+        "assign_overdue_min",
+        "assign_overdue_max",
+    )
+    def _compute_assign_rule(self):
+        for policy in self:
+            policy.assign_rule = bool(
+                policy.risk_auto_assign
+                or policy.assign_category_ids
+                or policy.assign_country_ids
+                or policy.assign_customer_kind not in (False, "any")
+                or policy.assign_overdue_min
+                or policy.assign_overdue_max
+            )
 
     @api.constrains("is_default", "company_id", "active")
     def _check_single_default(self):
@@ -71,27 +141,103 @@ class CollectionPolicy(models.Model):
                     )
                 )
 
-    def action_apply_risk_bands(self):
-        """Assign the risk-band policies of these policies' companies to every customer whose
-        payment behaviour is known, now (the daily run only does it for customers that change)."""
-        check_group(self.env, GROUP_MANAGER, self.env._("apply the risk bands of a policy"))
-        bands = self.filtered("risk_auto_assign")
-        if not bands:
+    @api.constrains("assign_overdue_min", "assign_overdue_max")
+    def _check_overdue_band(self):
+        for policy in self:
+            low, high = policy.assign_overdue_min, policy.assign_overdue_max
+            if low < 0 or high < 0 or (high and low > high):
+                raise ValidationError(
+                    self.env._(
+                        "Policy %(policy)s: the overdue amount band must satisfy 0 <= from <= to, or leave 'Overdue "
+                        "To' at 0 for no upper limit (got %(min)s-%(max)s).",
+                        policy=policy.display_name,
+                        min=low,
+                        max=high,
+                    )
+                )
+
+    def _assignment_match(self, customer):
+        """Whether this assignment rule matches the customer: every criterion set on the policy
+        matches (risk band, tags, countries, customer kind, overdue amount band); a criterion left
+        empty matches anyone.
+
+        :param customer: the facts read once per run (``res.partner._assignment_facts``): a dict
+            with ``risk_score``, ``category_ids`` (a set), ``country_id``, ``consumer`` (bool) and
+            ``overdue`` (in the company currency)
+        """
+        self.ensure_one()
+        if self.risk_auto_assign and not self.risk_score_min <= customer["risk_score"] <= self.risk_score_max:
+            return False
+        if self.assign_category_ids and not customer["category_ids"] & set(self.assign_category_ids.ids):
+            return False
+        if self.assign_country_ids and customer["country_id"] not in self.assign_country_ids.ids:
+            return False
+        if self.assign_customer_kind == "consumer" and not customer["consumer"]:
+            return False
+        if self.assign_customer_kind == "business" and customer["consumer"]:
+            return False
+        if self.assign_overdue_min and customer["overdue"] < self.assign_overdue_min:
+            return False
+        return not (self.assign_overdue_max and customer["overdue"] > self.assign_overdue_max)
+
+    def _assignment_reason(self, customer):
+        """What made this rule match the customer, for the log: "risk score 72 (band 60-100), tag
+        VIP, Belgium, business, overdue 1,200.00 (band 1,000.00-5,000.00)"."""
+        self.ensure_one()
+        currency = self.company_id.currency_id
+        parts = []
+        if self.risk_auto_assign:
+            parts.append(
+                self.env._(
+                    "risk score %(score)s (band %(min)s-%(max)s)",
+                    score=customer["risk_score"],
+                    min=self.risk_score_min,
+                    max=self.risk_score_max,
+                )
+            )
+        if self.assign_category_ids:
+            tags = self.assign_category_ids.filtered(lambda t: t.id in customer["category_ids"])
+            parts.append(self.env._("tag %(tags)s", tags=", ".join(tags.mapped("name"))))
+        if self.assign_country_ids:
+            parts.append(self.env["res.country"].browse(customer["country_id"]).name)
+        if self.assign_customer_kind == "consumer":
+            parts.append(self.env._("consumer"))
+        elif self.assign_customer_kind == "business":
+            parts.append(self.env._("business"))
+        if self.assign_overdue_min or self.assign_overdue_max:
+            parts.append(
+                self.env._(
+                    "overdue %(amount)s (band %(min)s-%(max)s)",
+                    amount=currency.format(customer["overdue"]),
+                    min=currency.format(self.assign_overdue_min),
+                    max=currency.format(self.assign_overdue_max) if self.assign_overdue_max else self.env._("no limit"),
+                )
+            )
+        return ", ".join(parts)
+
+    def action_apply_assignment_rules(self):
+        """Apply the assignment rules (risk bands and segments) of these policies' companies to
+        every customer whose payment behaviour is known, now (the daily run does it for the
+        customers with an open case or a change in their payment behaviour)."""
+        check_group(self.env, GROUP_MANAGER, self.env._("apply the assignment rules of a policy"))
+        rules = self.filtered("assign_rule")
+        if not rules:
             raise UserError(
                 self.env._(
-                    "Policy %(policy)s assigns nobody by risk: tick 'Assign by Risk' and set its band first.",
+                    "Policy %(policy)s assigns nobody: set a risk band or another criterion in its "
+                    "'Assignment' section first.",
                     policy=", ".join(self.mapped("display_name")),
                 )
             )
         # sudo: the assignment reads and writes every customer's company-dependent policy
         Partner = self.env["res.partner"].sudo()
         partners = Partner.search([("behaviour_date", "!=", False), ("parent_id", "=", False)])
-        count = Partner._assign_risk_policies(partners.ids, bands.company_id)
+        count = Partner._assign_collection_policies(partners.ids, rules.company_id)
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
             "params": {
-                "title": self.env._("Risk bands applied"),
+                "title": self.env._("Assignment rules applied"),
                 "message": self.env._("%(count)s customer policies changed.", count=count),
                 "sticky": False,
             },

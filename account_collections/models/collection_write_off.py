@@ -667,6 +667,7 @@ class CollectionWriteOff(models.Model):
                 ("partner_id", "=", case.partner_id.id),
                 ("company_id", "=", case.company_id.id),
                 ("currency_id", "=", case.currency_id.id),
+                ("invoice_policy_id", "=", case.invoice_policy_id.id),
             ]
         )
         if other:

@@ -44,8 +44,8 @@ class ResPartner(models.Model):
         string="Policy Set by Hand",
         company_dependent=True,
         copy=False,
-        help="The collection policy was chosen by hand: automatic assignment by risk band leaves it alone. "
-        "Untick (or clear the policy) to let the risk bands choose it again.",
+        help="The collection policy was chosen by hand: the policies' assignment rules (risk bands, segments) "
+        "leave it alone. Untick (or clear the policy) to let the rules choose it again.",
     )
 
     # ------------------------------------------------------------------ manual policy
@@ -63,7 +63,7 @@ class ResPartner(models.Model):
             and "collection_policy_manual" not in vals
             and not self.env.context.get("collection_policy_auto")
         ):
-            # a policy chosen by hand wins over the risk bands; clearing it hands it back to them
+            # a policy chosen by hand wins over the assignment rules; clearing it hands it back to them
             vals = dict(vals, collection_policy_manual=bool(vals["collection_policy_id"]))
         return super().write(vals)
 
@@ -103,7 +103,8 @@ class ResPartner(models.Model):
             self._compute_payment_behaviour(list(batch))
         candidate_ids = set(changed_ids) | set(self._partner_ids_with_open_case(companies))
         risk_changed = self._update_risk_scores(sorted(candidate_ids), today)
-        assigned = self._assign_risk_policies(sorted(set(changed_ids) | set(risk_changed)), companies, today)
+        # the rules look at more than the risk (tags, country, overdue amount): every candidate
+        assigned = self._assign_collection_policies(sorted(candidate_ids), companies, today)
         return {"behaviour": len(changed_ids), "risk": len(risk_changed), "policy": assigned}
 
     @api.model
@@ -266,13 +267,21 @@ class ResPartner(models.Model):
 
     # ------------------------------------------------------------------ automatic policy
     @api.model
-    def _assign_risk_policies(self, partner_ids, companies, today=None):
-        """Give each customer the policy of its risk band, per company where it has invoices.
+    def _assign_collection_policies(self, partner_ids, companies, today=None):
+        """Give each customer the policy of the first assignment rule it matches, per company
+        where it has invoices.
 
-        A customer keeps its policy when it was set by hand (``collection_policy_manual``) or
-        when its current policy is not a risk-band policy (chosen some other way). The band
-        policy with the highest minimum score that the customer reaches wins. Each change is
-        logged on the customer and on its open cases, and the cases take the new policy.
+        The rules are the policies of the company with a risk band or a segment criterion
+        (``collection.policy.assign_rule``), tried in ``assign_sequence`` order (then the higher
+        risk band first); a rule matches when all its criteria do (``_assignment_match``). A
+        customer matching none goes back to the company default. A customer keeps its policy
+        when it was set by hand (``collection_policy_manual``) or when its current policy is not
+        an assignment rule (chosen some other way). Each change is logged on the customer and on
+        its open cases, and the cases take the new policy (not the cases of invoices with a
+        policy of their own: they follow that one).
+
+        One query per company reads what the rules look at (``_assignment_facts``); the writes,
+        the log and the refresh go per new policy.
 
         :param today: the run date (default: today)
         :return: number of (customer, company) assignments changed
@@ -281,52 +290,110 @@ class ResPartner(models.Model):
             return 0
         today = today or collection_today(self)
         Policy = self.env["collection.policy"]
-        bands = Policy.search(
-            [("risk_auto_assign", "=", True), ("company_id", "in", companies.ids)],
-            order="risk_score_min desc, sequence, id",
+        rules = Policy.search(
+            [("assign_rule", "=", True), ("company_id", "in", companies.ids)],
+            order="assign_sequence, risk_score_min desc, sequence, id",
         )
-        if not bands:
-            return 0
+        changes = 0
+        for company in rules.company_id:
+            company_rules = rules.filtered(lambda p, c=company: p.company_id == c)
+            facts = self._assignment_facts(partner_ids, company, today)
+            moves = defaultdict(dict)  # {new policy: {customer id: why}}
+            for partner_id, customer in facts.items():
+                current = Policy.browse(customer["policy_id"] or [])
+                if customer["manual"] or (current and not current.assign_rule):
+                    continue
+                rule = next((r for r in company_rules if r._assignment_match(customer)), Policy)
+                if rule != current:
+                    moves[rule][partner_id] = rule._assignment_reason(customer) if rule else False
+            for policy, reasons in moves.items():
+                self.browse(list(reasons))._apply_assigned_policy(policy, company, today, reasons, facts)
+                changes += len(reasons)
+        return changes
+
+    @api.model
+    def _assignment_facts(self, partner_ids, company, today):
+        """What the assignment rules look at, for those of these customers that have posted
+        customer invoices in the company, in one query: their policy there and whether it was set
+        by hand, risk score, country, tags, whether they are consumers (``engine/consumers.py``)
+        and their overdue amount (the open cases' in the company, in the company currency).
+
+        :return: {customer id: {"policy_id", "manual", "risk_score", "country_id", "category_ids",
+            "consumer", "overdue"}}
+        """
+        self.flush_model(
+            [
+                "collection_policy_id",
+                "collection_policy_manual",
+                "risk_score",
+                "country_id",
+                "is_company",
+                "category_id",
+            ]
+        )
+        self.env["collection.case"].flush_model(["partner_id", "company_id", "currency_id", "state", "amount_overdue"])
+        self.env["account.move"].flush_model(["commercial_partner_id", "company_id", "move_type", "state"])
         rows = self.env.execute_query(
             SQL(
                 """
-                SELECT DISTINCT commercial_partner_id, company_id
-                  FROM account_move
-                 WHERE commercial_partner_id = ANY(%s) AND company_id = ANY(%s)
-                   AND move_type IN %s AND state = 'posted'
+                SELECT p.id,
+                       (p.collection_policy_id ->> %(key)s)::int,
+                       COALESCE((p.collection_policy_manual ->> %(key)s)::boolean, FALSE),
+                       COALESCE(p.risk_score, 0),
+                       p.country_id,
+                       COALESCE(p.is_company, FALSE),
+                       ARRAY(SELECT r.category_id FROM res_partner_res_partner_category_rel r
+                              WHERE r.partner_id = p.id),
+                       (SELECT json_object_agg(o.currency_id, o.overdue)
+                          FROM (SELECT c.currency_id, SUM(c.amount_overdue) AS overdue
+                                  FROM collection_case c
+                                 WHERE c.partner_id = p.id AND c.company_id = %(company)s AND c.state = 'open'
+                                 GROUP BY c.currency_id) o)
+                  FROM res_partner p
+                 WHERE p.id = ANY(%(partners)s)
+                   AND EXISTS (SELECT 1 FROM account_move m
+                                WHERE m.commercial_partner_id = p.id AND m.company_id = %(company)s
+                                  AND m.move_type IN %(types)s AND m.state = 'posted')
                 """,
-                partner_ids,
-                companies.ids,
-                PAID_MOVE_TYPES,
+                key=str(company.id),
+                company=company.id,
+                partners=list(partner_ids),
+                types=PAID_MOVE_TYPES,
             )
         )
-        partners_by_company = defaultdict(list)
-        for partner_id, company_id in rows:
-            partners_by_company[company_id].append(partner_id)
-        changes = 0
-        for company in companies:
-            company_bands = bands.filtered(lambda p, c=company: p.company_id == c)
-            partners = self.browse(partners_by_company.get(company.id, [])).with_company(company)
-            if not partners:
-                continue
-            moves = defaultdict(lambda: self.browse())
-            for partner in partners:
-                current = partner.collection_policy_id
-                if partner.collection_policy_manual or (current and not current.risk_auto_assign):
-                    continue
-                best = next(
-                    (p for p in company_bands if p.risk_score_min <= partner.risk_score <= p.risk_score_max),
-                    Policy,
-                )
-                if best != current:
-                    moves[best] |= partner
-            for policy, movers in moves.items():
-                movers._apply_risk_policy(policy, company, today)
-                changes += len(movers)
-        return changes
+        Currency = self.env["res.currency"]
+        company_currency = company.currency_id
+        consumer_tags = set(company.collection_consumer_category_ids.ids)
+        rates = {company_currency.id: 1.0}
+        facts = {}
+        for partner_id, policy_id, manual, score, country_id, is_company, category_ids, overdue_by_currency in rows:
+            overdue = 0.0
+            for currency_key, amount in (overdue_by_currency or {}).items():
+                currency_id = int(currency_key)
+                if currency_id not in rates:
+                    rates[currency_id] = Currency._get_conversion_rate(
+                        Currency.browse(currency_id), company_currency, company, today
+                    )
+                overdue += float(amount or 0.0) * rates[currency_id]
+            categories = set(category_ids or [])
+            facts[partner_id] = {
+                "policy_id": policy_id,
+                "manual": manual,
+                "risk_score": score,
+                "country_id": country_id,
+                "category_ids": categories,
+                "consumer": not is_company or bool(categories & consumer_tags),
+                "overdue": company_currency.round(overdue),
+            }
+        return facts
 
-    def _apply_risk_policy(self, policy, company, today):
-        """Write the risk-band policy of these customers in the company, log it, update their cases."""
+    def _apply_assigned_policy(self, policy, company, today, reasons, facts):
+        """Write the policy the assignment rules give these customers in the company, log it on
+        them and on their open cases, update the cases.
+
+        :param reasons: {customer id: what made the rule match (``_assignment_reason``)}
+        :param facts: {customer id: what the rules looked at (``_assignment_facts``)}
+        """
         self.with_company(company).with_context(collection_policy_auto=True).write(
             {"collection_policy_id": policy.id or False}
         )
@@ -334,24 +401,28 @@ class ResPartner(models.Model):
         for partner in self:
             if policy:
                 bodies[partner.id] = self.env._(
-                    "Collection policy for %(company)s set to %(policy)s by risk score %(score)s "
-                    "(band %(min)s-%(max)s).",
+                    "Collection policy for %(company)s set to %(policy)s by its assignment rule: %(reason)s.",
                     company=company.name,
                     policy=policy.name,
-                    score=partner.risk_score,
-                    min=policy.risk_score_min,
-                    max=policy.risk_score_max,
+                    reason=reasons[partner.id],
                 )
             else:
                 bodies[partner.id] = self.env._(
-                    "Collection policy for %(company)s back to the company default: risk score %(score)s "
-                    "is in no risk band.",
+                    "Collection policy for %(company)s back to the company default: the customer matches no "
+                    "assignment rule (risk score %(score)s).",
                     company=company.name,
-                    score=partner.risk_score,
+                    score=facts[partner.id]["risk_score"],
                 )
         self._message_log_batch(bodies)
         Case = self.env["collection.case"].sudo()
-        cases = Case.search([("partner_id", "in", self.ids), ("company_id", "=", company.id), ("state", "=", "open")])
+        cases = Case.search(
+            [
+                ("partner_id", "in", self.ids),
+                ("company_id", "=", company.id),
+                ("state", "=", "open"),
+                ("invoice_policy_id", "=", False),  # the cases of invoices with their own policy follow it
+            ]
+        )
         self.env["collection.event"].sudo().create([case._event_vals(bodies[case.partner_id.id]) for case in cases])
         # sudo: cases follow the customer's policy whoever triggered the change
         Engine = self.env["collection.engine"].sudo()
@@ -365,7 +436,7 @@ class ResPartner(models.Model):
         # sudo: behaviour is derived from accounting data only
         Partner = self.env["res.partner"].sudo()
         Partner._compute_payment_behaviour(partners.ids)
-        changed = Partner._update_risk_scores(partners.ids, today)
+        Partner._update_risk_scores(partners.ids, today)
         companies = self.env["res.company"].sudo().search([])  # pylint: disable=no-search-all  # every company
-        Partner._assign_risk_policies(sorted(set(partners.ids) | set(changed)), companies, today)
+        Partner._assign_collection_policies(partners.ids, companies, today)
         return True

@@ -49,10 +49,12 @@ class ReportCollectionLetter(models.AbstractModel):
         )
         move_ids = defaultdict(list)
         for move in moves:
-            move_ids[(move.commercial_partner_id.id, move.company_id.id, move.currency_id.id)].append(move.id)
+            # an invoice with a policy of its own is in the case of that policy (credit notes never are)
+            key = (move.commercial_partner_id.id, move.company_id.id, move.currency_id.id, move.collection_policy_id.id)
+            move_ids[key].append(move.id)
         return {
             case.id: moves.browse(
-                move_ids[(case.partner_id.id, case.company_id.id, case.currency_id.id)]
+                move_ids[(case.partner_id.id, case.company_id.id, case.currency_id.id, case.invoice_policy_id.id)]
             ).with_prefetch(moves._prefetch_ids)
             for case in cases
         }

@@ -181,12 +181,14 @@ class CollectionsCommon(AccountTestInvoicingCommon):
         )
         return wizard._create_payments()
 
-    def _case(self, partner, company=None):
+    def _case(self, partner, company=None, invoice_policy=None):
+        """The customer's open case (in the main company), or that of its invoices with ``invoice_policy``."""
         return self.env["collection.case"].search(
             [
                 ("partner_id", "=", partner.commercial_partner_id.id),
                 ("company_id", "=", (company or self.company_data["company"]).id),
                 ("state", "=", "open"),
+                ("invoice_policy_id", "=", invoice_policy.id if invoice_policy else False),
             ]
         )
 

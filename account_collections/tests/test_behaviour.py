@@ -191,12 +191,12 @@ class TestPaymentBehaviour(CollectionsCommon):
         self.assertEqual(self.charlie.risk_score, 95)
         # even a band policy chosen by hand stays when the score leaves the band
         self.bravo.with_company(self.company).write({"collection_policy_id": strict.id})
-        self.env["res.partner"]._assign_risk_policies(self.partners.ids, self.company)
+        self.env["res.partner"]._assign_collection_policies(self.partners.ids, self.company)
         self.assertEqual(self.bravo.with_company(self.company).collection_policy_id, strict)
         # clearing the policy by hand hands the customer back to the bands
         self.charlie.with_company(self.company).write({"collection_policy_id": False})
         self.assertFalse(self.charlie.with_company(self.company).collection_policy_manual)
-        self.env["res.partner"]._assign_risk_policies(self.partners.ids, self.company)
+        self.env["res.partner"]._assign_collection_policies(self.partners.ids, self.company)
         self.assertEqual(self.charlie.with_company(self.company).collection_policy_id, strict)
 
     def test_band_policy_follows_score(self):
@@ -209,7 +209,7 @@ class TestPaymentBehaviour(CollectionsCommon):
         self.assertEqual(self.charlie.risk_score, 90)
         self.assertEqual(self.charlie.with_company(self.company).collection_policy_id, strict)
         strict.risk_score_min = 95
-        self.env["res.partner"]._assign_risk_policies(self.charlie.ids, self.company)
+        self.env["res.partner"]._assign_collection_policies(self.charlie.ids, self.company)
         self.assertFalse(
             self.charlie.with_company(self.company).collection_policy_id,
             "out of every band: back to the company default",
@@ -219,7 +219,7 @@ class TestPaymentBehaviour(CollectionsCommon):
         self._recompute()
         strict = self._band("Strict", 70)
         self.assertFalse(self.charlie.with_company(self.company).collection_policy_id, "bands apply at the next change")
-        strict.action_apply_risk_bands()
+        strict.action_apply_assignment_rules()
         self.assertEqual(self.charlie.with_company(self.company).collection_policy_id, strict)
         self.assertFalse(self.bravo.with_company(self.company).collection_policy_id)
 
