@@ -27,6 +27,7 @@
         "data/collection_payment_plan_data.xml",
         "data/collection_dispute_data.xml",
         "data/utm_data.xml",
+        "security/link_tracker_rules.xml",
         "views/collection_stage_views.xml",
         "views/collection_reference_rate_views.xml",
         "views/collection_level_views.xml",

@@ -1,3 +1,6 @@
+import secrets
+import string
+
 import lxml.html
 from markupsafe import Markup
 
@@ -12,6 +15,10 @@ from ..models.bulk_sql import bulk_update
 LINK_ROUTE = "/r/%(code)s/c/%(event)s/%(token)s"
 LINK_TOKEN_SCOPE = "account_collections.link"
 LINK_TOKEN_LENGTH = 16
+# the short code of a collections tracker: its page may carry the invoice's access token, so the
+# code must be as hard to guess as that token (Odoo's own codes start at 3 characters)
+LINK_CODE_LENGTH = 22
+LINK_CODE_ALPHABET = string.ascii_letters + string.digits
 
 
 class TrackLinksStep:
@@ -93,12 +100,26 @@ class TrackLinksStep:
         return dict(zip(urls, trackers, strict=True))
 
     def _link_codes(self, trackers):
-        """{tracker id: its short code}, in one query (``link.tracker.code`` reads one per tracker)."""
+        """{tracker id: its short code}, in one query (``link.tracker.code`` reads one per tracker).
+
+        A new tracker's code is replaced by a long random one (``LINK_CODE_LENGTH``), all in one
+        UPDATE: the tracked page (an invoice's, with its access token) must not be found by trying
+        short codes at ``/r/<code>``."""
         ids = [tracker.id for tracker in trackers]
-        codes = {}
-        for record in self.env["link.tracker.code"].sudo().search_fetch([("link_id", "in", ids)], ["link_id", "code"]):
-            codes[record.link_id.id] = record.code  # ordered by id: the last code wins, as link.tracker's
-        return codes
+        Code = self.env["link.tracker.code"].sudo()
+        records = {}
+        for record in Code.search_fetch([("link_id", "in", ids)], ["link_id", "code"]):
+            records[record.link_id.id] = record  # ordered by id: the last code wins, as link.tracker's
+        short = {record.id: record for record in records.values() if len(record.code) < LINK_CODE_LENGTH}
+        if short:
+            bulk_update(
+                Code,
+                {
+                    code_id: {"code": "".join(secrets.choice(LINK_CODE_ALPHABET) for _i in range(LINK_CODE_LENGTH))}
+                    for code_id in short
+                },
+            )
+        return {link_id: record.code for link_id, record in records.items()}
 
     def _link_path(self, event_id, code):
         return LINK_ROUTE % {"code": code, "event": event_id, "token": self._link_token(event_id, code)}

@@ -7,6 +7,8 @@ from odoo import fields
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import HttpCase, tagged
 
+from odoo.addons.mail.tests.common import mail_new_test_user
+
 from .common import CollectionsCommon
 
 DUE = date(2026, 3, 2)
@@ -80,6 +82,15 @@ class TestTrackedLinks(CollectionsCommon, HttpCase):
             ._prepare_click_values_from_route(collection_event_id=self.reminder.id)
         )
         self.assertNotIn("collection_event_id", values)
+
+    def test_tracked_pay_links_cannot_be_guessed_nor_read_by_other_employees(self):
+        path = self._links(self.reminder)[self.case.get_base_url() + self.invoice.get_portal_url()]
+        code = path.split("/")[2]
+        self.assertGreaterEqual(len(code), 22, "as hard to guess as the invoice's access token")
+        employee = mail_new_test_user(self.env, login="employee", groups="base.group_user")
+        self.assertFalse(self.env["link.tracker"].with_user(employee).search([("url", "ilike", "/my/invoices/")]))
+        self.assertFalse(self.env["link.tracker.code"].with_user(employee).search([("code", "=", code)]))
+        self.assertTrue(self.env["link.tracker.code"].with_user(self.collector).search([("code", "=", code)]))
 
     def test_effectiveness_report_counts_clicks_per_level_and_channel(self):
         path = self._links(self.reminder)[self.case.get_base_url() + self.invoice.get_portal_url()]
