@@ -11,7 +11,7 @@
     "license": "LGPL-3",
     "application": False,
     "installable": True,
-    "depends": ["account", "account_payment", "mail", "portal", "resource"],
+    "depends": ["account", "account_payment", "link_tracker", "mail", "portal", "resource"],
     "data": [
         "security/collection_security.xml",
         "security/ir.model.access.csv",
@@ -26,6 +26,8 @@
         "data/ir_cron_data.xml",
         "data/collection_payment_plan_data.xml",
         "data/collection_dispute_data.xml",
+        "data/utm_data.xml",
+        "security/link_tracker_rules.xml",
         "views/collection_stage_views.xml",
         "views/collection_reference_rate_views.xml",
         "views/collection_level_views.xml",

@@ -29,6 +29,7 @@ ARGUMENTS = {
     ("collection.promise", "action_cancel"): ([], {"reason": "Changed our mind"}),
     ("collection.settlement", "action_cancel"): ([], {"reason": "Changed our mind"}),
     ("account.move", "write"): ([{"ref": "Changed"}], {}),  # Odoo's write of nothing returns at once
+    ("link.tracker.click", "add_click"): (["nocode"], {}),
     ("collection.agency.placement", "import_file"): (
         [base64.b64encode(b"invoice_number,status\r\n").decode(), "status.csv"],
         {},

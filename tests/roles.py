@@ -129,6 +129,8 @@ DECISIONS = {
     ("account.move", "create"): ODOO,
     ("account.move", "write"): ODOO,
     ("account.move.line", "remove_move_reconcile"): ODOO,
+    # Odoo's click on a tracked link (only the system creates clicks): a reminder's is logged
+    ("link.tracker.click", "add_click"): ODOO,
     ("res.partner", "action_send_collection_statement"): USER,
     ("res.partner", "action_view_collection_cases"): USER,
     ("res.partner", "action_recompute_payment_behaviour"): USER,

@@ -162,12 +162,14 @@ class CollectionsPortal(CustomerPortal):
         invoices = self._collection_invoices(partner)
         today = fields.Date.context_today(invoices)
         groups = defaultdict(lambda: {"invoices": invoices.browse(), "due": 0.0, "overdue": 0.0})
+        overdue_count = 0
         for invoice in invoices:
             group = groups[invoice.currency_id]
             group["invoices"] |= invoice
             group["due"] += invoice.amount_residual
             if invoice.invoice_date_due and invoice.invoice_date_due < today:
                 group["overdue"] += invoice.amount_residual
+                overdue_count += 1
         # sudo: plans of the user's own commercial partner only
         plans = (
             request.env["collection.payment.plan"]
@@ -190,6 +192,8 @@ class CollectionsPortal(CustomerPortal):
                 "currency_groups": [dict(groups[currency], currency=currency) for currency in groups],
                 "plans": plans,
                 "today": today,
+                # the link to Odoo's page paying them all (account_payment's /my/invoices/overdue)
+                "overdue_invoice_count": overdue_count,
                 "promise_max_days": {c.id: c.collection_promise_max_days for c in companies},
                 "handed_over": handed_over,
                 "promise_closed": set(invoices.filtered(lambda m: m.collection_case_id in over_limit).ids),

@@ -9,7 +9,9 @@ refresh (``refresh.py``) -> settle agreements (``settle_agreements.py``) -> log 
 (``lock_batch.py``) -> guards (``guards.py``) -> execute levels (``execute_levels.py``) ->
 channels (``channel_email.py``, ``channel_letter.py``, ``channel_fees.py``,
 ``channel_activity.py``; ``account_collections_sms`` adds ``_run_sms``) -> log (``log.py``) ->
-retry failed renders (``retry_failed.py``) -> trigger dispatch (``trigger_dispatch.py``).
+scheduled statements (``send_statements.py``) -> retry failed renders (``retry_failed.py``) ->
+trigger dispatch (``trigger_dispatch.py``). The email dispatch (``collection.event._dispatch_emails``)
+tracks the links of what it renders (``track_links.py``).
 
 What the run carries travels in ``EngineRun``, not in the context or the cursor: the run date,
 a collector's click (``force``), the thank-you setting, the counts, the event values read once
@@ -28,7 +30,9 @@ into our code, where nothing else can carry a value:
   ``_reconcile_plan``), which Odoo's accounting code calls: posting the engine's charge invoices
   and a write-off's entries must not refresh the case in the middle of its work.
 - ``collection_render_once``: read in ``mail.render.mixin._render_template_qweb``, which Odoo's
-  mass-mail composer calls: a collections email compiles its body once for all records.
+  mass-mail composer calls: a collections email compiles its body once for all records; and in
+  ``mail.compose.message._action_send_mail``: a statement the engine queued was guarded and logged
+  when the run queued it (a statement sent by hand is guarded and logged there).
 - ``collection_policy_auto``: read in res.partner's ``create``/``write`` (ORM methods, no extra
   argument): the policies' assignment rules (risk bands, segments: ``_assign_collection_policies``)
   setting a policy is not a policy chosen by hand.

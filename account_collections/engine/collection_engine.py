@@ -17,7 +17,9 @@ from .refresh import RefreshStep
 from .retry_failed import RetryFailedStep
 from .run import EngineRun
 from .select_due import SelectDueStep
+from .send_statements import SendStatementsStep
 from .settle_agreements import SettleAgreementsStep
+from .track_links import TrackLinksStep
 from .trigger_dispatch import TriggerDispatchStep
 from .working_days import WorkingDays
 
@@ -51,9 +53,11 @@ class CollectionEngine(
     LetterChannel,
     ActivityChannel,
     FeesChannel,
+    SendStatementsStep,
     LogStep,
     RetryFailedStep,
     TriggerDispatchStep,
+    TrackLinksStep,
     WorkingDays,
     ConsumerRules,
     models.AbstractModel,
@@ -94,6 +98,7 @@ class CollectionEngine(
         run.due_ids.update(due_ids)
         self._commit(run)  # the cron keeps the refreshed cases, whatever happens to the batches
         self._in_batches(run, due_ids, self._run_batch, progress=True)
+        self._send_statements(run)
         self._retry_failed(run)
         self._trigger_dispatch(run)
         self._notify_activity_users(run)

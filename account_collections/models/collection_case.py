@@ -1,5 +1,6 @@
 import logging
 import math
+import re
 from collections import defaultdict
 from datetime import date, timedelta
 
@@ -1463,6 +1464,15 @@ class CollectionCase(models.Model):
         self._run_collections()
         self.env["collection.event"].dispatch_emails()
         company.write(window)
+        # a customer opened the pay link of its reminder: the click is in the case's log
+        reminder = self.env["collection.event"].search(
+            [("channel", "=", "email"), ("mail_mail_id", "!=", False), ("level_id", "!=", False)], order="id", limit=1
+        )
+        tracked = re.search(rf"/r/(\w+)/c/{reminder.id}/", reminder.mail_mail_id.body_html or "")
+        if tracked:
+            self.env["link.tracker.click"].sudo().add_click(
+                tracked.group(1), ip="127.0.0.1", collection_event_id=reminder.id
+            )
         # the letters of the run, printed by the manager
         Event = env_of(manager)["collection.event"]
         letters = Event.search([("channel", "=", "letter"), ("state", "=", "queued")])

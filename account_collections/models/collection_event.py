@@ -46,6 +46,7 @@ SKIP_REASONS = [
     ("render", "Could not be rendered"),
     ("settlement", "Settlement offer"),
 ]
+EVENT_KINDS = [("statement", "Statement"), ("link_click", "Link Opened")]
 CALL_OUTCOMES = [
     ("reached", "Reached"),
     ("no_answer", "No Answer"),
@@ -96,6 +97,29 @@ class CollectionEvent(models.Model):
     mail_message_id = fields.Many2one("mail.message", string="Message", ondelete="set null")
     mail_mail_id = fields.Many2one("mail.mail", string="Email", ondelete="set null")
     attachment_id = fields.Many2one("ir.attachment", string="Document", ondelete="set null")
+    kind = fields.Selection(
+        EVENT_KINDS, help="What the event is when it is neither a reminder of a level nor a change of the case."
+    )
+    link_event_id = fields.Many2one(
+        "collection.event",
+        string="Opened From",
+        ondelete="restrict",
+        index="btree_not_null",
+        help="The reminder or statement whose link the customer opened.",
+    )
+    link_tracker_id = fields.Many2one("link.tracker", string="Link", ondelete="set null")
+    link_click_count = fields.Integer(
+        string="Links Opened", compute="_compute_link_click_count", help="How often the customer opened its links."
+    )
+
+    def _compute_link_click_count(self):
+        counts = dict(
+            self._read_group(
+                [("link_event_id", "in", self.ids), ("kind", "=", "link_click")], ["link_event_id"], ["__count"]
+            )
+        )
+        for event in self:
+            event.link_click_count = counts.get(event, 0)
 
     def init(self):
         # The log grows by several events per case and run: no index on its low-cardinality
@@ -249,7 +273,8 @@ class CollectionEvent(models.Model):
                 """
                 SELECT e.id FROM collection_event e
                  WHERE e.channel = 'email' AND e.state = 'queued' AND e.direction = 'outbound'
-                   AND e.mail_mail_id IS NULL AND e.level_id IS NOT NULL AND e.id > %s %s
+                   AND e.mail_mail_id IS NULL AND (e.level_id IS NOT NULL OR e.kind = 'statement')
+                   AND e.id > %s %s
                  ORDER BY e.id LIMIT %s FOR UPDATE SKIP LOCKED
                 """,
                 last_id,
@@ -289,13 +314,18 @@ class CollectionEvent(models.Model):
         )
         waiting = {case for case, (_reason, _retry, code) in deferred.items() if code in ("window", "non_working_day")}
         by_level = defaultdict(lambda: self.browse())
+        statements = self.browse()
         for event in self:
             blocked = event._dispatch_block()
             if blocked:
                 counts["skipped"] += 1
                 outcomes.append((event.id, "skipped", None, None, blocked[1], blocked[0]))
             elif event.case_id not in waiting:
-                by_level[event.level_id] |= event
+                if event.kind == "statement":
+                    statements |= event
+                else:
+                    by_level[event.level_id] |= event
+        outcomes += statements._render_queued_statements(counts)
         for level, events in by_level.items():
             cases = events.case_id
             mails, errors = {}, {}
@@ -311,11 +341,13 @@ class CollectionEvent(models.Model):
 
                 mails, errors = template._collection_render_isolated(cases, render)
             # the composer emptied the cache: the batch's events are read again, all at once (prefetch)
+            tracked = {}
             for event in events:
                 mail = mails.get(event.case_id.id)
                 if mail:
                     counts["queued"] += 1
                     outcomes.append((event.id, "queued", mail.id, mail.mail_message_id.id, None, None))
+                    tracked[event] = mail
                 elif template:
                     counts["failed"] += 1
                     reason = errors.get(event.case_id.id) or self.env._("The email could not be rendered")
@@ -324,7 +356,44 @@ class CollectionEvent(models.Model):
                     counts["failed"] += 1
                     reason = self.env._("Level %(level)s has no email template", level=level.name)
                     outcomes.append((event.id, "failed", None, None, reason, "config"))
+            self.env["collection.engine"]._track_links(tracked)
         self._write_outcomes(outcomes)
+
+    def _render_queued_statements(self, counts):
+        """Render these queued statement events (the engine's scheduled statements): the customer
+        statement template with its PDF, for each customer, per company and collector (the statement
+        reads the company's ledger and is signed by the collector, as when sent by hand).
+
+        :return: the outcomes, as ``_render_queued_emails`` records them
+        """
+        template = self.env.ref("account_collections.mail_template_customer_statement", raise_if_not_found=False)
+        outcomes = []
+        groups = defaultdict(lambda: self.browse())
+        for event in self:
+            groups[(event.company_id, event.case_id.user_id)] |= event
+        for (company, collector), events in groups.items():
+            if not template:
+                counts["failed"] += len(events)
+                reason = self.env._("The customer statement email template is missing")
+                outcomes += [(event.id, "failed", None, None, reason, "config") for event in events]
+                continue
+            partners = events.case_id.partner_id
+            # sudo: the system sends it, as the collector (or the system's user) signing it
+            sender = template.with_user(collector or self.env.user).sudo().with_context(allowed_company_ids=company.ids)
+            mails, errors = sender._collection_render_isolated(partners, sender._collection_create_mails)
+            tracked = {}
+            for event in events:
+                mail = mails.get(event.case_id.partner_id.id)
+                if mail:
+                    counts["queued"] += 1
+                    outcomes.append((event.id, "queued", mail.id, mail.mail_message_id.id, None, None))
+                    tracked[event] = mail
+                else:
+                    counts["failed"] += 1
+                    reason = errors.get(event.case_id.partner_id.id) or self.env._("The email could not be rendered")
+                    outcomes.append((event.id, "failed", None, None, reason, "render"))
+            self.env["collection.engine"]._track_links(tracked)
+        return outcomes
 
     def _dispatch_block(self):
         """Why this queued reminder may not go out now, whoever queued it: (reason code, text), or False.
@@ -340,13 +409,35 @@ class CollectionEvent(models.Model):
                 "The case moved to %(stage)s before the email was sent: internal dunning stopped",
                 stage=case.stage_id.name,
             )
-        if (self.partner_id, self.company_id, self.level_id.company_id) != (
+        if (self.partner_id, self.company_id, self.level_id.company_id or self.company_id) != (
             case.partner_id,
             case.company_id,
             case.company_id,
         ):
             return "config", self.env._("The reminder's customer, company or level is not its case's: not sent")
         return case._channel_block_reason("email")
+
+    # ------------------------------------------------------------------ tracked links
+    @api.model
+    def _log_link_clicks(self, clicks):
+        """Log each click on a tracked link of a reminder or statement (``link.tracker.click`` naming
+        its event) as an inbound event of the case, with the level and channel of what was opened."""
+        vals_list = []
+        for click in clicks.filtered("collection_event_id"):
+            event = click.collection_event_id
+            vals_list.append(
+                event.case_id._event_vals(
+                    self.env._("Opened pay link: %(link)s", link=click.link_id.title or click.link_id.url),
+                    channel=event.channel,
+                    direction="inbound",
+                    kind="link_click",
+                    level_id=event.level_id.id,
+                    link_event_id=event.id,
+                    link_tracker_id=click.link_id.id,
+                    note=click.link_id.url,
+                )
+            )
+        return self._log(vals_list)
 
     def _write_outcomes(self, outcomes):
         """Record the outcome of many queued events in one UPDATE (the log's one allowed change)."""

@@ -30,6 +30,11 @@ class CollectionPolicy(models.Model):
         help="The daily run gives this policy to customers whose risk score is within the band (and who match "
         "the other criteria set in 'Assignment'), unless their policy was set by hand.",
     )
+    statement_day = fields.Integer(
+        string="Monthly Statement Day",
+        help="Day of the month (1-28) on which the customers of the policy are emailed their statement "
+        "(0: none); a customer's own day comes first.",
+    )
     risk_score_min = fields.Integer(string="Risk Score From", default=0, help="Lowest risk score of the band (0-100).")
     risk_score_max = fields.Integer(string="Risk Score To", default=100, help="Highest risk score of the band (0-100).")
     # assignment rule: who the policy is for (see _assignment_match); every criterion set must match
@@ -125,6 +130,19 @@ class CollectionPolicy(models.Model):
                         "Company %(company)s already has a default collection policy. "
                         "Untick 'Default Policy' on the other policy first.",
                         company=company.display_name,
+                    )
+                )
+
+    @api.constrains("statement_day")
+    def _check_statement_day(self):
+        for policy in self:
+            if not 0 <= policy.statement_day <= 28:
+                raise ValidationError(
+                    self.env._(
+                        "Policy %(policy)s: the monthly statement day must be between 1 and 28 "
+                        "(every month has it), or 0 for none (got %(day)s).",
+                        policy=policy.display_name,
+                        day=policy.statement_day,
                     )
                 )
 

@@ -1,7 +1,7 @@
 from collections import defaultdict
 
 from odoo import Command, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 
 from ..tools import GROUP_USER, check_group
 
@@ -37,6 +37,25 @@ class ResPartner(models.Model):
     do_not_contact = fields.Boolean(
         help="Never contact this customer about collections, on any channel (e.g. insolvency, legal instruction).",
     )
+    collection_statement_day = fields.Integer(
+        string="Monthly Statement Day",
+        company_dependent=True,
+        help="Day of the month (1-28) on which the customer is emailed its statement; 0 or empty: the day "
+        "of its collection policy (none if the policy has none either).",
+    )
+
+    @api.constrains("collection_statement_day")
+    def _check_collection_statement_day(self):
+        for partner in self:
+            if not 0 <= (partner.collection_statement_day or 0) <= 28:
+                raise ValidationError(
+                    self.env._(
+                        "%(partner)s: the monthly statement day must be between 1 and 28 (every month has "
+                        "it), or 0 for the day of its collection policy (got %(day)s).",
+                        partner=partner.display_name,
+                        day=partner.collection_statement_day,
+                    )
+                )
 
     @api.model
     def _commercial_fields(self):
@@ -137,6 +156,7 @@ class ResPartner(models.Model):
                 case._event_vals(
                     self.env._("Customer statement emailed"),
                     channel="email",
+                    kind="statement",
                     mail_message_id=message_by_partner.get(case.partner_id.id, messages.browse()).id,
                     invoice_ids=[Command.set(case.open_invoice_ids.ids)],
                 )

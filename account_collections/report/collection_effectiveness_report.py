@@ -41,7 +41,8 @@ class CollectionEffectivenessReport(models.Model):
     contact date + N days (the date of the last reconciliation of each invoice); the amounts
     received within N days are the reconciliations dated from the contact day to the contact
     day + N, in company currency. Paid measures are only given for contacts that went out
-    (state Sent); the *rate* measures average to the share of such contacts.
+    (state Sent); the *rate* measures average to the share of such contacts. Next to them, the
+    clicks on the contact's tracked links (its pay links, logged as inbound events linked to it).
     """
 
     _name = "collection.effectiveness.report"
@@ -77,6 +78,10 @@ class CollectionEffectivenessReport(models.Model):
     amount_paid_7 = fields.Monetary(string="Received in 7 Days", readonly=True)
     amount_paid_14 = fields.Monetary(string="Received in 14 Days", readonly=True)
     amount_paid_30 = fields.Monetary(string="Received in 30 Days", readonly=True)
+    click_count = fields.Integer(string="Links Opened", readonly=True, help="Clicks on the contact's tracked links.")
+    clicked_count = fields.Integer(
+        string="Contacts Opened", readonly=True, help="1 when the customer opened a link of the contact at least once."
+    )
 
     _depends = {
         "collection.event": [
@@ -91,6 +96,8 @@ class CollectionEffectivenessReport(models.Model):
             "state",
             "amount_due",
             "invoice_ids",
+            "kind",
+            "link_event_id",
         ],
         "collection.case": ["user_id"],
         "collection.level": ["policy_id"],
@@ -148,6 +155,11 @@ class CollectionEffectivenessReport(models.Model):
                   LEFT JOIN account_move_line aml ON aml.move_id = m.id AND aml.display_type = 'payment_term'
                   LEFT JOIN account_partial_reconcile apr ON apr.debit_move_id = aml.id
                  GROUP BY c.id, c.contact_date, m.id, m.payment_state
+            ), clicks AS (
+                SELECT e.link_event_id AS event_id, COUNT(*) AS clicks
+                  FROM collection_event e
+                 WHERE e.kind = 'link_click' AND e.link_event_id IS NOT NULL
+                 GROUP BY e.link_event_id
             ), agg AS (
                 SELECT ei.event_id, COUNT(*) AS invoice_count, %(per_contact)s
                   FROM ei
@@ -171,11 +183,14 @@ class CollectionEffectivenessReport(models.Model):
                    CASE WHEN c.state = 'skipped' THEN 1 ELSE 0 END AS skipped_count,
                    COALESCE(a.invoice_count, 0) AS invoice_count,
                    %(amount_due)s AS amount_due,
-                   %(measures)s
+                   %(measures)s,
+                   COALESCE(k.clicks, 0) AS click_count,
+                   CASE WHEN k.clicks > 0 THEN 1 ELSE 0 END AS clicked_count
               FROM contact c
               JOIN collection_case cs ON cs.id = c.case_id
               LEFT JOIN collection_level l ON l.id = c.level_id
               LEFT JOIN agg a ON a.event_id = c.id
+              LEFT JOIN clicks k ON k.event_id = c.id
             """,
             channels=CONTACT_CHANNELS,
             per_invoice=per_invoice,

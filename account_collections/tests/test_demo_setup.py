@@ -137,6 +137,15 @@ class TestDemoData(TransactionCase):
         self.assertTrue(calls and set(calls.mapped("outcome")) >= {"promise", "no_answer"})
         self.assertTrue(all(call.user_id.has_group("account_collections.group_collection_user") for call in calls))
 
+    def test_a_customer_opened_the_pay_link_of_its_reminder(self):
+        clicks = self.env["collection.event"].search([("kind", "=", "link_click")])
+        self.assertTrue(clicks, "a click on a reminder's tracked link is in the log")
+        click = clicks[0]
+        self.assertEqual((click.direction, click.channel), ("inbound", "email"))
+        self.assertEqual(click.link_event_id.case_id, click.case_id)
+        self.assertGreaterEqual(click.link_event_id.link_click_count, 1)
+        self.assertTrue(click.link_tracker_id.count, "Odoo's tracker counted it")
+
     def test_a_promise_was_kept_and_one_broken(self):
         vega = self._case("demo_invoice_vega_retail_2")
         danube = self._case("demo_invoice_danube_hotels_1")

@@ -1,3 +1,4 @@
+import re
 import smtplib
 from datetime import date, timedelta
 from unittest.mock import patch
@@ -103,7 +104,10 @@ class TestEngine(CollectionsCommon, MockEmail):
         self.assertEqual(mail.state, "outgoing", "queued in Odoo's mail queue, not sent inside the run")
         self.assertIn(self.customer, mail.recipient_ids)
         self.assertIn(self.invoice.name, mail.body_html)
-        self.assertIn(f"/my/invoices/{self.invoice.id}?access_token=", mail.body_html)
+        pay_link = re.search(r'/r/(\w+)/c/\d+/\w+">Pay online', mail.body_html)
+        self.assertTrue(pay_link, "the pay link goes through the link tracker")
+        tracker = self.env["link.tracker.code"].search([("code", "=", pay_link.group(1))]).link_id
+        self.assertIn(f"/my/invoices/{self.invoice.id}?access_token=", tracker.url)
         self.assertIn("past due", mail.body_html)
         self.assertIn(mail.mail_message_id, self._case().message_ids, "logged in the case's chatter")
 

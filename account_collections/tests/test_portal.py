@@ -77,6 +77,15 @@ class TestPortal(CollectionsCommon, HttpCase):
         self.assertIn("1,350.00", page)  # total due in the company currency
         self.assertIn("1,300.00", page)  # of which overdue
 
+    def test_page_links_odoos_page_paying_all_overdue_invoices(self):
+        self.authenticate("portal_alpha", "portal_alpha")
+        page = self.url_open("/my/collections").text
+        self.assertIn('href="/my/invoices/overdue"', page)
+        # account_payment's page (it shows the invoices on their own list when no payment provider is set up)
+        overdue = self.url_open("/my/invoices/overdue")
+        self.assertEqual(overdue.status_code, 200)
+        self.assertIn(self.invoice_a.name, overdue.text)
+
     def test_home_counter(self):
         self.authenticate("portal_alpha", "portal_alpha")
         response = self.make_jsonrpc_request("/my/counters", {"counters": ["collection_count"]})

@@ -6,8 +6,12 @@ class MailComposeMessage(models.TransientModel):
 
     def _action_send_mail(self, auto_commit=False):
         """The customer statement is a collections contact: guarded like a reminder when sent,
-        and logged on the customer's open cases."""
+        and logged on the customer's open cases. The engine's scheduled statements (context
+        ``collection_render_once``, see ``mail.template._collection_create_mails``) were guarded
+        and logged when the run queued them."""
         statement = self.env.ref("account_collections.mail_template_customer_statement", raise_if_not_found=False)
+        if self.env.context.get("collection_render_once"):
+            statement = False
         composers = self.filtered(lambda c: statement and c.template_id == statement and c.model == "res.partner")
         partners = self.env["res.partner"].browse(
             {res_id for composer in composers for res_id in composer._evaluate_res_ids()}
