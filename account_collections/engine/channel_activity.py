@@ -1,5 +1,4 @@
 from odoo import Command, fields
-from odoo.tools import SQL
 
 from ..models.bulk_sql import bulk_insert
 
@@ -100,28 +99,23 @@ class ActivityChannel:
 
     def _follow_cases(self, cases, partners):
         """Make each case's partner in ``partners`` ({case: res.partner}) follow it, with the
-        model's default subtypes, as ``message_subscribe`` does (one insert for the batch)."""
-        self.env.flush_all()
-        following = set(
-            self.env.execute_query(
-                SQL(
-                    "SELECT res_id, partner_id FROM mail_followers WHERE res_model = %s AND res_id = ANY(%s)",
-                    cases._name,
-                    cases.ids,
-                )
-            )
-        )
-        new = sorted({(case.id, partner.id) for case, partner in partners.items()} - following)
-        if not new:
+        model's default subtypes, as ``message_subscribe`` does (one insert for the batch; who
+        already follows is left as is, by the table's unique index)."""
+        pairs = sorted({(case.id, partner.id) for case, partner in partners.items()})
+        if not pairs:
             return
-        subtypes = self.env["mail.message.subtype"].default_subtypes(cases._name)[0]
         Followers = self.env["mail.followers"]
-        rows = [{"res_model": cases._name, "res_id": res_id, "partner_id": partner_id} for res_id, partner_id in new]
-        followers = Followers.browse(bulk_insert(Followers, rows))
-        # new rows follow no subtype yet (the write need not read them); one write for all:
-        # the same subtypes for every new follower
-        self.env.cache.update(followers, Followers._fields["subtype_ids"], [()] * len(followers))
-        followers.write({"subtype_ids": [Command.set(subtypes.ids)]})
+        rows = [{"res_model": cases._name, "res_id": res_id, "partner_id": partner_id} for res_id, partner_id in pairs]
+        self.env.flush_all()
+        inserted = bulk_insert(Followers, rows, skip_existing=("res_model", "res_id", "partner_id"))
+        new_ids = [id_ for id_ in inserted if id_]
+        if new_ids:
+            followers = Followers.browse(new_ids)
+            subtypes = self.env["mail.message.subtype"].default_subtypes(cases._name)[0]
+            # new rows follow no subtype yet (the write need not read them); one write for all:
+            # the same subtypes for every new follower
+            self.env.cache.update(followers, Followers._fields["subtype_ids"], [()] * len(followers))
+            followers.write({"subtype_ids": [Command.set(subtypes.ids)]})
         cases.invalidate_recordset(["message_follower_ids", "message_partner_ids", "message_is_follower"])
 
     def _notify_activity_users(self, run):

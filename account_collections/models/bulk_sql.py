@@ -55,12 +55,16 @@ MAX_REPORTED = 5
 
 
 # ---------------------------------------------------------------------- public API
-def bulk_insert(model, vals_list, defaults=None):
+def bulk_insert(model, vals_list, defaults=None, skip_existing=None):
     """Insert ``vals_list`` (column values, one dict per row) into the model's table in one statement.
 
     ``defaults`` gives the values a row leaves out, else the field's default (``default_get``,
     once for all the rows); the log-access columns are filled like the ORM fills them. Stored
     computed fields of the new rows are computed afterwards, as after ``create``.
+
+    ``skip_existing`` names the columns of a unique index of the table: a row whose values of
+    those columns are already in the table is not inserted (``ON CONFLICT DO NOTHING``), which
+    spares reading the table first. Its id in the result is ``None``.
 
     :return: the new ids, in the order of ``vals_list``
     """
@@ -86,25 +90,35 @@ def bulk_insert(model, vals_list, defaults=None):
     columns = {name: [converters[name](vals.get(name, base.get(name))) for vals in vals_list] for name in names}
     _flush(model, names)
     _check_companies(model, None, columns)
-    ids = [
-        row[0]
-        for row in env.execute_query(
-            SQL(
-                "INSERT INTO %s (%s) SELECT * FROM unnest(%s) RETURNING id",
-                SQL.identifier(model._table),
-                SQL(", ").join(SQL.identifier(name) for name in names),
-                SQL(", ").join(_arrays(model, {name: columns[name] for name in names})),
-            )
+    keys = list(skip_existing or ())
+    rows = env.execute_query(
+        SQL(
+            "INSERT INTO %s (%s) SELECT * FROM unnest(%s) %s RETURNING %s",
+            SQL.identifier(model._table),
+            SQL(", ").join(SQL.identifier(name) for name in names),
+            SQL(", ").join(_arrays(model, {name: columns[name] for name in names})),
+            SQL("ON CONFLICT DO NOTHING") if keys else SQL(),
+            SQL(", ").join(SQL.identifier(name) for name in ["id", *keys]),
         )
-    ]
-    records = model.browse(ids)
+    )
+    if not keys:
+        ids = [row[0] for row in rows]
+    else:
+        # rows skipped: None in the result; the columns keep only the rows inserted
+        inserted = {tuple(row[1:]): row[0] for row in rows}
+        ids = [inserted.get(tuple(columns[key][index] for key in keys)) for index in range(len(vals_list))]
+        kept = [index for index, id_ in enumerate(ids) if id_]
+        columns = {name: [values[index] for index in kept] for name, values in columns.items()}
+        if not kept:
+            return ids
+    records = model.browse([id_ for id_ in ids if id_])
     for name in names:
         env.cache.update(records, model._fields[name], columns[name])
     # the columns left out are empty, as create() knows (it spares reading them back)
     for field in model._fields.values():
         if field.store and field.column_type and not field.compute and field.name not in columns:
             if field.type in ARRAY_TYPES and not field.translate and not field.company_dependent:
-                env.cache.update(records, field, [field.convert_to_cache(None, model)] * len(ids))
+                env.cache.update(records, field, [field.convert_to_cache(None, model)] * len(records))
     _invalidate_inverses(model, names)
     # what create() marks: the stored computed fields of the new rows, and what depends on them
     records.modified(model._fields, create=True)

@@ -90,6 +90,21 @@ class TestWriteLayer(CollectionsCommon):
         self.assertEqual(Event.browse(ids).mapped("name"), names)
         self.assertEqual(self.case.event_ids, known | Event.browse(ids))
 
+    def test_insert_skips_rows_already_there(self):
+        Followers = self.env["mail.followers"].sudo()
+        self.case.message_subscribe(partner_ids=self.collector.partner_id.ids)
+        known = self.case.message_follower_ids  # in the cache now
+        keys = ("res_model", "res_id", "partner_id")
+        rows = [
+            {"res_model": self.case._name, "res_id": self.case.id, "partner_id": partner.id}
+            for partner in (self.collector.partner_id, self.collection_manager.partner_id)
+        ]
+        collector_id, manager_id = bulk_insert(Followers, rows, skip_existing=keys)
+        self.assertIsNone(collector_id, "the collector followed already: no second row, no error")
+        self.assertEqual(Followers.browse(manager_id).partner_id, self.collection_manager.partner_id)
+        self.assertEqual(self.case.message_follower_ids, known | Followers.browse(manager_id))
+        self.assertEqual(bulk_insert(Followers, rows, skip_existing=keys), [None, None])
+
     def test_links_show_on_both_sides(self):
         Event = self.env["collection.event"].sudo()
         [event_id] = bulk_insert(Event, [self.case._event_vals("Linked")])
