@@ -1,2 +1,3 @@
 from . import portal
 from . import portal_settlement
+from . import portal_plan

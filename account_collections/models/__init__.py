@@ -25,3 +25,4 @@ from . import collection_write_off
 from . import res_partner_behaviour
 from . import collection_legal_cost
 from . import account_chart_template
+from . import payment_transaction
