@@ -120,6 +120,11 @@ class CollectionPaymentPlan(models.Model):
     )
     activation_date = fields.Date(readonly=True, copy=False)
     end_date = fields.Date(readonly=True, copy=False, help="When the plan was completed, broken or cancelled.")
+    limit_reasons = fields.Text(
+        string="Outside the Policy's Limits",
+        compute="_compute_limit_reasons",
+        help="Why a Collections User may not activate this draft: the payment plan limits of the case's policy.",
+    )
     next_due_date = fields.Date(compute="_compute_next_due")
     next_amount = fields.Monetary(compute="_compute_next_due", string="Next Installment")
     has_late_line = fields.Boolean(compute="_compute_has_late_line", store=True, string="Late Installment")
@@ -138,6 +143,15 @@ class CollectionPaymentPlan(models.Model):
     def _compute_amount_paid(self):
         for plan in self:
             plan.amount_paid = sum(plan.line_ids.mapped("amount_paid"))
+
+    @api.depends("state", "line_ids.amount", "line_ids.due_date", "down_payment", "amount_total", "case_id.policy_id")
+    def _compute_limit_reasons(self):
+        today = self.env["collection.case"]._collection_today()
+        for plan in self:
+            reasons = (
+                plan._policy_limit_reasons(today) if plan.state == "draft" and plan.case_id and plan.currency_id else []
+            )
+            plan.limit_reasons = "; ".join(reasons) or False
 
     @api.depends("line_ids.state")
     def _compute_has_late_line(self):
@@ -417,7 +431,7 @@ class CollectionPaymentPlan(models.Model):
                     max=policy.portal_plan_max_installments,
                 )
             )
-        last_date = max(self.line_ids.mapped("due_date"), default=self.start_date)
+        last_date = max(filter(None, self.line_ids.mapped("due_date")), default=self.start_date)
         if last_date and (last_date - today).days > policy.portal_plan_max_days:
             reasons.append(
                 self.env._(

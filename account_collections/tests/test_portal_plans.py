@@ -132,6 +132,7 @@ class TestPortalPlanRules(PortalPlanCommon):
 
     def test_collector_refused_outside_the_limits_manager_override_logged(self):
         plan = self._plan(installment_count=6)
+        self.assertIn("6 installments", plan.limit_reasons, "the form says why")
         with self.assertRaisesRegex(UserError, "outside the limits of policy Test policy: 6 installments"):
             plan.with_user(self.collector).action_activate()
         self.assertEqual(plan.state, "draft")
@@ -173,6 +174,11 @@ class TestPortalPlans(PortalPlanCommon, AccountPaymentCommon, HttpCase):
             company_ids=[Command.set(cls.company.ids)],
         )
         (cls.portal_a | cls.portal_b).tz = "UTC"
+        # the agreement templates are noupdate: a database installed before keeps its own version
+        templates = cls.env.ref("account_collections.mail_template_payment_plan") | cls.env.ref(
+            "account_collections.mail_template_payment_plan_reminder"
+        )
+        cls.env["mail.template.reset"].create({"template_ids": [Command.set(templates.ids)]}).reset_template()
         cls.provider.journal_id = cls.company_data["default_journal_bank"]
         cls.provider.company_id = cls.company
 
