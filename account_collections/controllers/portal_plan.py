@@ -15,11 +15,12 @@ from odoo.addons.payment import utils as payment_utils
 
 from ..models.collection_payment_plan import INTERVALS
 from ..models.collection_stage import HANDED_OVER_STAGE_CODES
-from .portal import MAX_ID, CollectionsPortal
+from .portal import MAX_ID, OPEN_INVOICE_DOMAIN, CollectionsPortal
 
 # what a customer may propose on the portal at most, whatever the policy approves by itself
 MAX_PORTAL_INSTALLMENTS = 60
 MAX_PORTAL_START_DAYS = 365
+MAX_PLAN_INVOICES = 1000
 
 
 class CollectionsPlanPortal(CollectionsPortal, PaymentPortal):
@@ -74,6 +75,30 @@ class CollectionsPlanPortal(CollectionsPortal, PaymentPortal):
             if policy.allow_portal_plans:
                 result[case] = (policy, overdue.filtered(lambda m, c=case: m.collection_case_id == c) - pending)
         return {case: value for case, value in result.items() if value[1]}
+
+    def _collection_posted_invoices(self, posted_ids):
+        """The open invoices ``posted_ids`` (strings) if every one is the user's own, else an empty recordset."""
+        Move = request.env["account.move"]
+        if len(posted_ids) > MAX_PLAN_INVOICES:
+            return Move
+        ids = set()
+        for posted_id in posted_ids:
+            try:
+                invoice_id = int(posted_id)
+            except (TypeError, ValueError):
+                return Move
+            if not 0 < invoice_id <= MAX_ID:
+                return Move
+            ids.add(invoice_id)
+        # sudo: the invoices are returned only after checking they are all the user's own
+        invoices = Move.sudo().search(
+            [
+                ("id", "in", list(ids)),
+                ("commercial_partner_id", "=", self._collection_partner().id),
+                *OPEN_INVOICE_DOMAIN,
+            ]
+        )
+        return invoices if len(invoices) == len(ids) else Move
 
     def _collection_plan_line(self, line_id):
         """The open installment ``line_id`` of an active plan of the user's commercial partner, else empty."""
@@ -190,15 +215,9 @@ class CollectionsPlanPortal(CollectionsPortal, PaymentPortal):
         posted_ids = request.httprequest.form.getlist("invoice_ids")
         if not posted_ids:
             return self._collection_redirect(error=env._("Choose the overdue invoices your payment plan is for."))
-        if len(posted_ids) > 1000:
+        invoices = self._collection_posted_invoices(posted_ids)
+        if not invoices:
             return self._collection_redirect(error=env._("This invoice is not one of your open invoices."))
-        # sudo: only invoices checked to be the user's own are added
-        invoices = env["account.move"].sudo()
-        for posted_id in posted_ids:
-            invoice = self._collection_invoice(posted_id)
-            if not invoice:
-                return self._collection_redirect(error=env._("This invoice is not one of your open invoices."))
-            invoices |= invoice
         invoices = invoices.sorted(lambda m: (m.invoice_date_due or m.invoice_date, m.id))
         first = invoices[0]
         today = fields.Date.context_today(first)
