@@ -50,6 +50,7 @@
         "wizards/collection_log_call_views.xml",
         "views/collection_case_worklist_views.xml",
         "views/portal_templates.xml",
+        "views/portal_plan_templates.xml",
         "views/collection_aged_receivable_views.xml",
         "wizards/collection_aged_receivable_wizard_views.xml",
         "views/collection_kpi_month_views.xml",

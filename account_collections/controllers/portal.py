@@ -126,7 +126,8 @@ class CollectionsPortal(CustomerPortal):
             case.user_id
             or case.partner_id.collection_user_id
             or invoice.invoice_user_id
-            or request.env.ref("base.user_admin")
+            # sudo: the portal user may not read users; the administrator is only the fallback follower
+            or request.env.ref("base.user_admin").sudo()
         )
 
     def _collection_notify(self, case, invoice, summary, body, activity=True):

@@ -5,8 +5,9 @@ from dateutil.relativedelta import relativedelta
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import float_compare, float_is_zero
+from odoo.tools.misc import format_amount
 
-from ..tools import GROUP_USER, check_group
+from ..tools import GROUP_MANAGER, GROUP_USER, check_group
 
 # step between two installments, from the start date: n-th installment = start + n * step
 INTERVALS = {
@@ -41,6 +42,7 @@ class CollectionPaymentPlan(models.Model):
         "amount_residual_at_activation": ("action_activate",),
         "activation_date": ("action_activate",),
         "end_date": ("action_cancel",),
+        "portal_proposed": ("the customer's proposal on the portal",),
     }
 
     name = fields.Char(string="Reference", readonly=True, copy=False, default="/", index="trigram")
@@ -110,8 +112,19 @@ class CollectionPaymentPlan(models.Model):
         tracking=True,
     )
     cancel_reason = fields.Text(copy=False, tracking=True)
+    portal_proposed = fields.Boolean(
+        string="Proposed on the Portal",
+        readonly=True,
+        copy=False,
+        help="The customer proposed this plan on the portal; while it is a draft, they see it as awaiting approval.",
+    )
     activation_date = fields.Date(readonly=True, copy=False)
     end_date = fields.Date(readonly=True, copy=False, help="When the plan was completed, broken or cancelled.")
+    limit_reasons = fields.Text(
+        string="Outside the Policy's Limits",
+        compute="_compute_limit_reasons",
+        help="Why a Collections User may not activate this draft: the payment plan limits of the case's policy.",
+    )
     next_due_date = fields.Date(compute="_compute_next_due")
     next_amount = fields.Monetary(compute="_compute_next_due", string="Next Installment")
     has_late_line = fields.Boolean(compute="_compute_has_late_line", store=True, string="Late Installment")
@@ -130,6 +143,15 @@ class CollectionPaymentPlan(models.Model):
     def _compute_amount_paid(self):
         for plan in self:
             plan.amount_paid = sum(plan.line_ids.mapped("amount_paid"))
+
+    @api.depends("state", "line_ids.amount", "line_ids.due_date", "down_payment", "amount_total", "case_id.policy_id")
+    def _compute_limit_reasons(self):
+        today = self.env["collection.case"]._collection_today()
+        for plan in self:
+            reasons = (
+                plan._policy_limit_reasons(today) if plan.state == "draft" and plan.case_id and plan.currency_id else []
+            )
+            plan.limit_reasons = "; ".join(reasons) or False
 
     @api.depends("line_ids.state")
     def _compute_has_late_line(self):
@@ -379,11 +401,141 @@ class CollectionPaymentPlan(models.Model):
                     )
                 )
 
+    # ------------------------------------------------------------------ policy limits
+    def _plan_policy(self):
+        """The policy whose limits the plan is held to: its case's, else the company's default."""
+        self.ensure_one()
+        return self.case_id.policy_id or self.env["collection.policy"].sudo()._get_company_default(self.company_id)
+
+    def _policy_limit_reasons(self, today, policy=None):
+        """Why the plan falls outside the payment plan limits of its policy ("Portal payment plans"),
+        as a list of sentences for the customer's collector; empty when within them, or when the
+        policy sets no limits (portal plans not allowed).
+
+        :param policy: the policy to check against (default: ``_plan_policy()``)
+        """
+        self.ensure_one()
+        policy = (policy or self._plan_policy()).sudo()
+        if not policy.allow_portal_plans:
+            return []
+        currency = self.currency_id
+        company_currency = self.company_id.currency_id
+        reasons = []
+        installments = self.line_ids.filtered(lambda ln: not ln.is_down_payment)
+        count = len(installments) or self.installment_count
+        if count > policy.portal_plan_max_installments:
+            reasons.append(
+                self.env._(
+                    "%(count)s installments, more than the %(max)s allowed",
+                    count=count,
+                    max=policy.portal_plan_max_installments,
+                )
+            )
+        last_date = max(filter(None, self.line_ids.mapped("due_date")), default=self.start_date)
+        if last_date and (last_date - today).days > policy.portal_plan_max_days:
+            reasons.append(
+                self.env._(
+                    "the last installment falls on %(date)s, %(days)s days from today, beyond the %(max)s days allowed",
+                    date=last_date,
+                    days=(last_date - today).days,
+                    max=policy.portal_plan_max_days,
+                )
+            )
+        smallest = min(installments.mapped("amount"), default=0.0)
+        if policy.portal_plan_min_installment and installments:
+            smallest_company = currency._convert(smallest, company_currency, self.company_id, today)
+            if (
+                float_compare(
+                    smallest_company, policy.portal_plan_min_installment, precision_rounding=company_currency.rounding
+                )
+                < 0
+            ):
+                reasons.append(
+                    self.env._(
+                        "an installment of %(amount)s, less than the minimum of %(min)s",
+                        amount=format_amount(self.env, smallest, currency),
+                        min=format_amount(self.env, policy.portal_plan_min_installment, company_currency),
+                    )
+                )
+        if policy.portal_plan_min_down_payment_pct:
+            required = currency.round(self.amount_total * policy.portal_plan_min_down_payment_pct / 100.0)
+            if float_compare(self.down_payment, required, precision_rounding=currency.rounding) < 0:
+                reasons.append(
+                    self.env._(
+                        "a down payment of %(down)s, less than the %(pct)s %% (%(required)s) required",
+                        down=format_amount(self.env, self.down_payment, currency),
+                        pct=policy.portal_plan_min_down_payment_pct,
+                        required=format_amount(self.env, required, currency),
+                    )
+                )
+        partner = self.partner_id.sudo().with_company(self.company_id)
+        if partner.risk_score > policy.portal_plan_max_risk_score:
+            reasons.append(
+                self.env._(
+                    "the customer's risk score is %(score)s, above the %(max)s allowed",
+                    score=partner.risk_score,
+                    max=policy.portal_plan_max_risk_score,
+                )
+            )
+        broken = self.sudo().search_count(
+            [("partner_id", "=", self.partner_id.id), ("company_id", "=", self.company_id.id), ("state", "=", "broken")]
+        )
+        if broken > policy.portal_plan_max_broken:
+            reasons.append(
+                self.env._(
+                    "the customer broke %(count)s payment plans, more than the %(max)s allowed",
+                    count=broken,
+                    max=policy.portal_plan_max_broken,
+                )
+            )
+        return reasons
+
+    def _check_policy_limits(self, today):
+        """Collections Users activate plans within their policy's limits only; a Collections Manager
+        may activate any, and each such override is logged on the case (chatter and log).
+
+        :raise UserError: listing the reasons, for a user who is no Collections Manager
+        """
+        overrides = []
+        is_manager = self.env.user.has_group(GROUP_MANAGER)
+        for plan in self:
+            reasons = plan._policy_limit_reasons(today)
+            if not reasons:
+                continue
+            if not is_manager:
+                raise UserError(
+                    self.env._(
+                        "Payment plan %(plan)s is outside the limits of policy %(policy)s: %(reasons)s. "
+                        "Change the plan, or ask a Collections Manager to activate it.",
+                        plan=plan.display_name,
+                        policy=plan._plan_policy().display_name,
+                        reasons="; ".join(reasons),
+                    )
+                )
+            overrides.append((plan, reasons))
+        return overrides
+
+    def _log_policy_overrides(self, overrides):
+        events = []
+        for plan, reasons in overrides:
+            summary = self.env._(
+                "Payment plan %(plan)s activated by %(user)s beyond the limits of policy %(policy)s: %(reasons)s",
+                plan=plan.name,
+                user=self.env.user.name,
+                policy=plan._plan_policy().display_name,
+                reasons="; ".join(reasons),
+            )
+            plan.case_id.message_post(body=summary, message_type="comment", subtype_xmlid="mail.mt_note")
+            events.append(plan.case_id._event_vals(summary, invoice_ids=[Command.set(plan.invoice_ids.ids)]))
+        if events:
+            self.env["collection.event"].sudo().create(events)
+
     def action_activate(self):
         """Start the plans: hold their invoices, move the cases to Payment Plan, send the agreement."""
         check_group(self.env, GROUP_USER, self.env._("activate a payment plan"))
         today = self.env["collection.case"]._collection_today()
         self._check_activation(today)
+        overrides = self._check_policy_limits(today)
         reminder_until = {
             plan.id: today + relativedelta(days=plan.company_id.collection_plan_reminder_days) for plan in self
         }
@@ -415,8 +567,16 @@ class CollectionPaymentPlan(models.Model):
                 for plan in self
             ]
         )
+        self._log_policy_overrides(overrides)
+        self._close_portal_reviews()
         self._send_agreement()
         return True
+
+    def _close_portal_reviews(self):
+        """The collector's *Review portal plan* to-dos end with the plan's draft."""
+        proposed = self.filtered("portal_proposed")
+        if proposed:
+            proposed.sudo().activity_unlink(["account_collections.mail_activity_type_review_portal_plan"])
 
     def _send_agreement(self):
         """Queue the agreement email (schedule, pay links, PDF) to each customer, logged on the case."""
@@ -461,6 +621,7 @@ class CollectionPaymentPlan(models.Model):
             ]
         )
         active.case_id.filtered(lambda c: c.stage_code == "plan")._move_to_agreement_stage("reminded")
+        self._close_portal_reviews()
         return True
 
     def _update_payments(self, today):

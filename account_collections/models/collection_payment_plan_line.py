@@ -55,6 +55,11 @@ class CollectionPaymentPlanLine(models.Model):
         for line in self:
             line.display_name = f"{line.plan_id.name or ''} - {line.due_date or ''}"
 
+    def _portal_pay_path(self):
+        """Where the customer pays the installment online (the portal page checks it is theirs)."""
+        self.ensure_one()
+        return f"/my/collections/installment/{self.id}/pay"
+
     def _state_for(self, paid, today):
         """State of the installment once ``paid`` is allocated to it, on ``today``."""
         self.ensure_one()

@@ -88,6 +88,40 @@ class CollectionPolicy(models.Model):
         help="The daily run gives this policy to the customers it matches: by risk band, tags, countries, "
         "customer kind or overdue amount.",
     )
+    # payment plans the customers propose on the portal: within these limits they start at once
+    allow_portal_plans = fields.Boolean(
+        string="Payment Plans on the Portal",
+        help="Customers of this policy may propose a payment plan for their overdue invoices on the portal. "
+        "A plan within the limits below starts at once; any other waits for a collector's approval.",
+    )
+    portal_plan_max_installments = fields.Integer(
+        string="Maximum Installments", default=6, help="Installments a plan approved without a collector may have."
+    )
+    portal_plan_max_days = fields.Integer(
+        string="Maximum Duration (Days)",
+        default=180,
+        help="Days from today to the last installment of a plan approved without a collector.",
+    )
+    portal_plan_min_installment = fields.Monetary(
+        string="Minimum Installment",
+        currency_field="company_currency_id",
+        help="Smallest installment of a plan approved without a collector, in the company currency (0: any).",
+    )
+    portal_plan_min_down_payment_pct = fields.Float(
+        string="Minimum Down Payment (%)",
+        digits=(5, 2),
+        help="Down payment, in % of the plan's total, a plan approved without a collector must start with (0: none).",
+    )
+    portal_plan_max_risk_score = fields.Integer(
+        string="Up to Risk Score",
+        default=100,
+        help="Customers whose risk score is above this (0-100) always wait for a collector's approval.",
+    )
+    portal_plan_max_broken = fields.Integer(
+        string="Broken Plans Allowed",
+        default=0,
+        help="Customers with more broken payment plans than this always wait for a collector's approval.",
+    )
 
     @api.depends("level_ids")
     def _compute_level_count(self):
@@ -156,6 +190,58 @@ class CollectionPolicy(models.Model):
                         policy=policy.display_name,
                         min=policy.risk_score_min,
                         max=policy.risk_score_max,
+                    )
+                )
+
+    @api.constrains(
+        "portal_plan_max_installments",
+        "portal_plan_max_days",
+        "portal_plan_min_installment",
+        "portal_plan_min_down_payment_pct",
+        "portal_plan_max_risk_score",
+        "portal_plan_max_broken",
+    )
+    def _check_portal_plan_limits(self):
+        for policy in self:
+            name = policy.display_name
+            if policy.portal_plan_max_installments < 1:
+                raise ValidationError(
+                    self.env._(
+                        "Policy %(policy)s: a payment plan proposed on the portal needs at least one installment: "
+                        "set the maximum installments to 1 or more.",
+                        policy=name,
+                    )
+                )
+            if policy.portal_plan_max_days < 1:
+                raise ValidationError(
+                    self.env._(
+                        "Policy %(policy)s: the maximum duration of a portal payment plan must be at least one day.",
+                        policy=name,
+                    )
+                )
+            if policy.portal_plan_min_installment < 0 or policy.portal_plan_max_broken < 0:
+                raise ValidationError(
+                    self.env._(
+                        "Policy %(policy)s: the minimum installment and the broken plans allowed cannot be negative.",
+                        policy=name,
+                    )
+                )
+            if not 0 <= policy.portal_plan_min_down_payment_pct < 100:
+                raise ValidationError(
+                    self.env._(
+                        "Policy %(policy)s: the minimum down payment must be from 0 %% to less than 100 %% "
+                        "(got %(pct)s).",
+                        policy=name,
+                        pct=policy.portal_plan_min_down_payment_pct,
+                    )
+                )
+            if not 0 <= policy.portal_plan_max_risk_score <= 100:
+                raise ValidationError(
+                    self.env._(
+                        "Policy %(policy)s: the highest risk score for portal payment plans must be from 0 to 100 "
+                        "(got %(score)s).",
+                        policy=name,
+                        score=policy.portal_plan_max_risk_score,
                     )
                 )
 

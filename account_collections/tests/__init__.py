@@ -9,6 +9,7 @@ from . import test_payment_plan
 from . import test_promise
 from . import test_agreement_holds
 from . import test_portal
+from . import test_portal_plans
 from . import test_early_payment
 from . import test_settlement
 from . import test_tours

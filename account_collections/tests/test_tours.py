@@ -154,3 +154,55 @@ class TestCollectionsTours(TourScreenshotMixin, HttpCase):
         self.assertEqual(dispute.state, "open")
         self.assertEqual((first | second).mapped("collection_hold"), ["promise", "dispute"])
         self.assertEqual(len(self._events(case, channel="portal")), 2, "both answers are in the log")
+
+    def test_portal_plan_tour(self):
+        policy = self.env["collection.policy"].create(
+            {
+                "name": "Flexible customers",
+                "company_id": self.company.id,
+                "allow_portal_plans": True,
+                "portal_plan_max_installments": 6,
+                "portal_plan_max_days": 180,
+                "portal_plan_min_installment": 50.0,
+                "level_ids": [
+                    Command.create(
+                        {
+                            "name": "Reminder",
+                            "delay_days": 10,
+                            "create_activity": True,
+                            "activity_type_id": self.env.ref("mail.mail_activity_data_todo").id,
+                        }
+                    )
+                ],
+            }
+        )
+        customer = self._customer("Tour Plan Customer")
+        customer.with_company(self.company).collection_policy_id = policy
+        first = self._invoice(customer, 30, 600.0)
+        second = self._invoice(customer, 10, 300.0)
+        contact = self.env["res.partner"].create({"name": "Pia Plan", "parent_id": customer.id})
+        mail_new_test_user(
+            self.env,
+            login="tour_plan_portal",
+            name="Pia Plan",
+            groups="base.group_portal",
+            partner_id=contact.id,
+            company_id=self.company.id,
+            company_ids=[Command.set(self.company.ids)],
+        )
+        case = first.collection_case_id
+        self.assertEqual(case.policy_id, policy)
+
+        self.start_tour_screenshot(
+            "/my/collections", "account_collections_portal_plan_tour", "portal_plan", login="tour_plan_portal"
+        )
+
+        self.env.invalidate_all()
+        plan = self.env["collection.payment.plan"].search([("case_id", "=", case.id)])
+        self.assertEqual(plan.state, "active", "within the policy's limits: started at once")
+        self.assertTrue(plan.portal_proposed)
+        self.assertEqual(plan.invoice_ids, first | second)
+        self.assertEqual(plan.line_ids.mapped("amount"), [150.0, 250.0, 250.0, 250.0])
+        self.assertEqual(plan.interval, "monthly")
+        self.assertEqual((first | second).mapped("collection_hold"), ["plan", "plan"])
+        self.assertEqual(self._events(case, channel="email").state, "queued", "the agreement was emailed")
