@@ -1512,31 +1512,30 @@ class CollectionCase(models.Model):
 
     @api.model
     def _demo_customer_reply(self):
-        """A customer answers the reminder emailed by today's run, as Odoo's mail gateway posts a
+        """Pacific Print answers the reminder emailed by today's run, as Odoo's mail gateway posts a
         reply on the case (the same hook logs it, pauses the case and asks the collector to answer)."""
+        customer = self.env.ref("account_collections.demo_partner_pacific_print")
         reminder = self.env["collection.event"].search(
             [
+                ("partner_id", "=", customer.id),
                 ("channel", "=", "email"),
                 ("direction", "=", "outbound"),
                 ("level_id", "!=", False),
                 ("mail_message_id", "!=", False),
-                ("case_id.state", "=", "open"),
-                ("partner_id.email", "!=", False),
             ],
-            order="id",
+            order="id desc",
             limit=1,
         )
         if not reminder:
             return
-        customer = reminder.partner_id
         # the gateway posts the reply as superuser (the demo data loads as superuser too)
         reminder.case_id.sudo().with_context(mail_notify_force_send=False).message_post(
             body=Markup(
-                "<p>Hello,</p><p>We paid the oldest invoice by bank transfer last Friday, and we are waiting for a "
-                "corrected invoice for the other one (the quantity is wrong). Could you check on your side?</p>"
-                "<p>Kind regards,<br/>Accounts payable</p>"
+                "<p>Hello,</p><p>Thank you for the reminder. Our accounts payable team cannot approve the invoice "
+                "without our purchase order number on it: could you send us a corrected copy? We will pay it "
+                "as soon as we have it.</p><p>Kind regards,<br/>Pacific Print Co, Accounts Payable</p>"
             ),
-            subject=f"Re: {reminder.mail_message_id.subject or reminder.name}",
+            subject=self.env._("Re: %(subject)s", subject=reminder.mail_message_id.subject or reminder.name),
             message_type="email",
             subtype_xmlid="mail.mt_comment",
             author_id=customer.id,

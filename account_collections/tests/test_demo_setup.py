@@ -185,6 +185,7 @@ class TestDemoData(TransactionCase):
             ]
         )
         self.assertEqual(len(replies), 1, "one customer answered the run's reminder")
+        self.assertEqual(replies.partner_id, self.env.ref("account_collections.demo_partner_pacific_print"))
         self.assertEqual(replies.mail_message_id.message_type, "email")
         self.assertEqual(replies.mail_message_id.author_id, replies.partner_id)
         case = replies.case_id
