@@ -1025,7 +1025,13 @@ class CollectionCase(models.Model):
         )
         if not waiting:
             return
-        user = self.env.user.name
+        # who answered: the author of the message (an email reply comes through the gateway, as superuser)
+        author = self.env.user
+        if answer:
+            author = (
+                answer.author_id.sudo().with_context(active_test=False).user_ids.filtered(lambda u: not u.share)[:1]
+            )
+        user = author.name or answer.author_id.name
         events = []
         for case in waiting:
             if answer:
@@ -1035,6 +1041,7 @@ class CollectionCase(models.Model):
                             "%(user)s answered the customer: %(subject)s", user=user, subject=answer.subject or "-"
                         ),
                         channel="email",
+                        user_id=author.id or False,
                         mail_message_id=answer.id,
                         note=html2plaintext(answer.body or "")[:REPLY_NOTE_LENGTH] or False,
                     )

@@ -1,3 +1,4 @@
+import uuid
 from datetime import date, timedelta
 
 from freezegun import freeze_time
@@ -154,9 +155,14 @@ class TestReplies(CollectionsCommon, MockEmail):
                 message.reply_to or "catchall.test@test.mycompany.com",
                 subject=f"Re: {message.subject}",
                 extra=f"In-Reply-To: {message.message_id}\n",
+                msg_id=self._new_msg_id(),
                 target_model="collection.case",
                 target_field="name",
             )
+
+    def _new_msg_id(self):
+        # (format_and_process's own Message-ID may hold a space, which a reply's In-Reply-To cannot carry)
+        return f"<{uuid.uuid4()}@mail.example.com>"
 
     def _events(self, case, **domain):
         return self.env["collection.event"].search(
@@ -254,6 +260,28 @@ class TestReplies(CollectionsCommon, MockEmail):
         # the next level goes out on its day
         self.assertEqual(self._run(SECOND)["queued"], 1)
 
+    def test_collector_email_reply_through_the_gateway_ends_pause_and_activity(self):
+        case, reminder = self._send_first_reminder()
+        self._reply(reminder)
+        reply = self._events(case, direction="inbound").mail_message_id
+        # the collector answers from their mailbox, to the notification of the customer's email
+        with freeze_time(f"{FIRST} 16:00:00"), self.mock_mail_gateway():
+            self.format_and_process(
+                REPLY,
+                self.collector.email_formatted,
+                "catchall.test@test.mycompany.com",
+                subject=f"Re: {reply.subject}",
+                extra=f"In-Reply-To: {reply.message_id}\n",
+                msg_id=self._new_msg_id(),
+                target_model="collection.case",
+                target_field="name",
+            )
+        self.assertEqual(len(self._events(case, direction="inbound")), 1, "the collector's email is no customer reply")
+        self.assertFalse(case.pause_reason)
+        self.assertFalse(self._reply_activities(case))
+        answer = self._events(case, direction="outbound", channel="email") - reminder
+        self.assertEqual((len(answer), answer.user_id), (1, self.collector), "logged as the collector's answer")
+
     def test_logged_call_ends_pause_and_activity(self):
         case, reminder = self._send_first_reminder()
         self._reply(reminder)
@@ -335,6 +363,7 @@ class TestReplies(CollectionsCommon, MockEmail):
                 email,
                 f"{self.alias_bounce}@{self.alias_domain}",
                 subject="Undelivered Mail Returned to Sender",
+                msg_id=self._new_msg_id(),
                 bounced_msg_id=reminder.mail_message_id.message_id,
                 target_model="collection.case",
                 target_field="name",
