@@ -12,6 +12,7 @@ from . import res_partner
 from . import account_move
 from . import account_move_line
 from . import mail_mail
+from . import mail_thread
 from . import collection_dispute
 from . import collection_dispute_route
 from . import collection_payment_plan

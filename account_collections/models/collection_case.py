@@ -4,9 +4,11 @@ import re
 from collections import defaultdict
 from datetime import date, timedelta
 
+from markupsafe import Markup
+
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import SQL
+from odoo.tools import SQL, html2plaintext
 
 from ..tools import (
     GROUP_MANAGER,
@@ -32,6 +34,10 @@ _logger = logging.getLogger(__name__)
 AGE_ANCHOR = date(2100, 1, 1)
 # customers owing the most that the dashboard lists
 TOP_OVERDUE_LIMIT = 10
+# why a case is paused (``pause_reason``)
+PAUSE_REASONS = [("manual", "Paused by hand"), ("reply", "Customer replied")]
+# how much of a customer's reply the log keeps (the whole message is in the chatter)
+REPLY_NOTE_LENGTH = 2000
 
 
 class CollectionCase(models.Model):
@@ -67,6 +73,9 @@ class CollectionCase(models.Model):
         "legal_date": ("action_legal_handover",),
         "legal_note": ("action_legal_handover",),
         "legal_file_id": ("action_legal_handover",),
+        # a customer's reply (the mail gateway) and a collector's answer set them
+        "pause_reason": ("action_pause", "action_resume"),
+        "awaiting_reply_since": ("message_post", "action_log_call"),
     }
 
     name = fields.Char(string="Reference", readonly=True, copy=False, index="trigram")
@@ -127,6 +136,18 @@ class CollectionCase(models.Model):
     next_action_date = fields.Date(readonly=True, index=True, help="When the next level becomes due.")
     last_action_date = fields.Date(readonly=True)
     paused_until = fields.Date(tracking=True, help="No automatic dunning before this date.")
+    pause_reason = fields.Selection(
+        PAUSE_REASONS,
+        readonly=True,
+        help="Why automatic dunning is paused: by hand, or for a customer's reply waiting for our answer "
+        "(that pause ends as soon as a collector answers from the case or logs a call).",
+    )
+    awaiting_reply_since = fields.Datetime(
+        string="Customer Replied On",
+        readonly=True,
+        copy=False,
+        help="When the customer replied; cleared once a collector answers from the case or logs a call.",
+    )
     risk_score = fields.Integer(related="partner_id.risk_score", string="Risk", store=True)
     closed_date = fields.Date(readonly=True)
     event_ids = fields.One2many("collection.event", "case_id", string="Log", readonly=True)
@@ -432,7 +453,11 @@ class CollectionCase(models.Model):
             ]
         if events:
             self.env["collection.event"].sudo()._log(events)
-        return super().write(vals)
+        res = super().write(vals)
+        if "paused_until" in vals and not self.env.su:
+            # a pause set or lifted by hand (the form, action_pause): its own, not a reply's
+            self._write_workflow({"pause_reason": "manual" if vals["paused_until"] else False})
+        return res
 
     def _check_stage_move(self, stage):
         """Refuse a user's move of the cases into or out of a stage that only a wizard or the
@@ -484,6 +509,7 @@ class CollectionCase(models.Model):
                 )
             )
         self.write({"paused_until": until_date})
+        self._write_workflow({"pause_reason": "manual"})
         self.env["collection.event"].sudo().create(
             [case._event_vals(self.env._("Dunning paused until %s", until_date)) for case in self]
         )
@@ -493,6 +519,7 @@ class CollectionCase(models.Model):
         check_group(self.env, GROUP_USER, self.env._("resume the dunning of a case"))
         paused = self.filtered("paused_until")
         paused.write({"paused_until": False})
+        paused._write_workflow({"pause_reason": False})
         self.env["collection.event"].sudo().create([case._event_vals(self.env._("Dunning resumed")) for case in paused])
         return True
 
@@ -912,7 +939,136 @@ class CollectionCase(models.Model):
                 note=note or "",
                 user_id=(self.user_id or self.partner_id.collection_user_id or self.env.user).id,
             )
+        self._collection_end_reply_wait()
         return event
+
+    # ------------------------------------------------------------------ replies
+    # A reminder's message is posted on its case (Odoo's mass mail composer), so Odoo's mail gateway
+    # routes the customer's reply to the case (``message_route``, by References/In-Reply-To) and posts
+    # it there as superuser: the hook below sees it. A collector's answer is a message sent from the
+    # case (not a log note) or a logged call (``_log_call``). Bounces: ``models/mail_thread.py``.
+    def _message_post_after_hook(self, message, msg_values):
+        result = super()._message_post_after_hook(message, msg_values)
+        if message.model == self._name and len(self) == 1:
+            if self._collection_is_customer_reply(message):
+                self._collection_receive_reply(message)
+            elif self._collection_is_answer(message):
+                self._collection_end_reply_wait(answer=message)
+        return result
+
+    def _collection_is_customer_reply(self, message):
+        """An email from outside, posted by the mail gateway: superuser only, so that no user's
+        call (RPC included, which never runs as superuser) passes for a customer's reply."""
+        return self.env.su and message.message_type == "email" and not self._collection_internal_author(message)
+
+    def _collection_is_answer(self, message):
+        """A message a collector sends from the case to its followers (*Send message*, or their
+        email reply to it), not a log note."""
+        return (
+            message.message_type in ("comment", "email")
+            and message.subtype_id == self.env.ref("mail.mt_comment")
+            and self._collection_internal_author(message)
+        )
+
+    def _collection_internal_author(self, message):
+        # sudo: whether the author is an employee, whoever posts (the gateway, a collector)
+        return any(not user.share for user in message.author_id.sudo().with_context(active_test=False).user_ids)
+
+    def _collection_reply_user(self):
+        """Who answers the customer: the case's collector, else the customer's, else the administrator."""
+        self.ensure_one()
+        return self.user_id or self.partner_id.collection_user_id or self.env.ref("base.user_admin")
+
+    def _collection_receive_reply(self, message):
+        """A customer's email on the case: an inbound event with the message, automatic contact
+        paused for the company's days (``collection_reply_pause_days``; a longer pause set by hand
+        stays) and a *Reply to customer* activity for the collector, due today (the company's next
+        working day when today is not one). The pause and the activity end when a collector answers."""
+        self.ensure_one()
+        today = self._collection_today()
+        sender = message.author_id.display_name or message.email_from or self.env._("an unknown sender")
+        # when it arrived (the Date header is the sender's clock)
+        now = fields.Datetime.now()
+        vals = {"awaiting_reply_since": now}
+        days = self.company_id.collection_reply_pause_days
+        until = today + timedelta(days=days)
+        if days and self.state == "open" and (not self.paused_until or self.paused_until < until):
+            vals.update(paused_until=until, pause_reason="reply")
+        self._write_workflow(vals)
+        name = self.env._("Reply from %(sender)s: %(subject)s", sender=sender, subject=message.subject or "-")
+        if vals.get("pause_reason") == "reply":
+            name = self.env._("%(reply)s (dunning paused until %(date)s)", reply=name, date=until)
+        # sudo: the log is the system's; the gateway posts the reply as superuser
+        self.env["collection.event"].sudo().create(
+            self._event_vals(
+                name,
+                channel="email",
+                direction="inbound",
+                state="sent",
+                date=now,
+                mail_message_id=message.id,
+                note=html2plaintext(message.body or "")[:REPLY_NOTE_LENGTH] or False,
+                user_id=False,
+            )
+        )
+        reply_type = self.env.ref("account_collections.mail_activity_type_collection_reply")
+        if not self.activity_ids.filtered(lambda a: a.activity_type_id == reply_type):
+            self.activity_schedule(
+                activity_type_id=reply_type.id,
+                date_deadline=today,
+                summary=self.env._("Reply to %(sender)s", sender=sender),
+                user_id=self._collection_reply_user().id,
+            )
+
+    def _collection_end_reply_wait(self, answer=None):
+        """A collector answered the customer (``answer``: the message sent from the case; a logged
+        call logs itself): the pause of a reply ends (a pause set by hand stays) and the *Reply to
+        customer* activity is done, both in the log."""
+        reply_type = self.env.ref("account_collections.mail_activity_type_collection_reply")
+        # sudo: the gateway and the collectors' messages end the wait alike (the caller posts on the case)
+        activities = (
+            self.env["mail.activity"]
+            .sudo()
+            .search(
+                [("res_model", "=", self._name), ("res_id", "in", self.ids), ("activity_type_id", "=", reply_type.id)]
+            )
+        )
+        waiting = self.filtered(lambda c: c.awaiting_reply_since or c.pause_reason == "reply") | self.browse(
+            activities.mapped("res_id")
+        )
+        if not waiting:
+            return
+        # who answered: the author of the message (an email reply comes through the gateway, as superuser)
+        author = self.env.user
+        if answer:
+            author = (
+                answer.author_id.sudo().with_context(active_test=False).user_ids.filtered(lambda u: not u.share)[:1]
+            )
+        user = author.name or answer.author_id.name
+        events = []
+        for case in waiting:
+            if answer:
+                events.append(
+                    case._event_vals(
+                        self.env._(
+                            "%(user)s answered the customer: %(subject)s", user=user, subject=answer.subject or "-"
+                        ),
+                        channel="email",
+                        user_id=author.id or False,
+                        mail_message_id=answer.id,
+                        note=html2plaintext(answer.body or "")[:REPLY_NOTE_LENGTH] or False,
+                    )
+                )
+            if case.pause_reason == "reply":
+                events.append(case._event_vals(self.env._("Dunning resumed: the customer got an answer")))
+        reply_paused = waiting.filtered(lambda c: c.pause_reason == "reply")
+        waiting._write_workflow({"awaiting_reply_since": False})
+        reply_paused._write_workflow({"paused_until": False, "pause_reason": False})
+        self.env["collection.event"].sudo().create(events)
+        # the collector who answers may not be the one the activity was for
+        activities.with_user(self.env.user).sudo().action_feedback(
+            feedback=self.env._("Answered by %(user)s", user=user)
+        )
 
     # ------------------------------------------------------------------ payment plans
     def action_new_payment_plan(self):
@@ -1386,6 +1542,39 @@ class CollectionCase(models.Model):
         )._create_payments()
 
     @api.model
+    def _demo_customer_reply(self):
+        """Pacific Print answers the reminder emailed by today's run, as Odoo's mail gateway posts a
+        reply on the case (the same hook logs it, pauses the case and asks the collector to answer)."""
+        customer = self.env.ref("account_collections.demo_partner_pacific_print")
+        reminder = self.env["collection.event"].search(
+            [
+                ("partner_id", "=", customer.id),
+                ("channel", "=", "email"),
+                ("direction", "=", "outbound"),
+                ("level_id", "!=", False),
+                ("mail_message_id", "!=", False),
+            ],
+            order="id desc",
+            limit=1,
+        )
+        if not reminder:
+            return
+        # the gateway posts the reply as superuser (the demo data loads as superuser too)
+        reminder.case_id.sudo().with_context(mail_notify_force_send=False).message_post(
+            body=Markup(
+                "<p>Hello,</p><p>Thank you for the reminder. Our accounts payable team cannot approve the invoice "
+                "without our purchase order number on it: could you send us a corrected copy? We will pay it "
+                "as soon as we have it.</p><p>Kind regards,<br/>Pacific Print Co, Accounts Payable</p>"
+            ),
+            subject=self.env._("Re: %(subject)s", subject=reminder.mail_message_id.subject or reminder.name),
+            message_type="email",
+            subtype_xmlid="mail.mt_comment",
+            author_id=customer.id,
+            email_from=customer.email_formatted,
+            parent_id=reminder.mail_message_id.id,
+        )
+
+    @api.model
     def _demo_desk_history(self):
         """Calls, a promise kept and one broken, a write-off, the day's engine run with its
         letters printed, a legal handover and a settlement offer."""
@@ -1473,6 +1662,7 @@ class CollectionCase(models.Model):
             self.env["link.tracker.click"].sudo().add_click(
                 tracked.group(1), ip="127.0.0.1", collection_event_id=reminder.id
             )
+        self._demo_customer_reply()
         # the letters of the run, printed by the manager
         Event = env_of(manager)["collection.event"]
         letters = Event.search([("channel", "=", "letter"), ("state", "=", "queued")])

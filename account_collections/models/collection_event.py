@@ -45,6 +45,7 @@ SKIP_REASONS = [
     ("stage", "Dunning stopped at the case's stage"),
     ("render", "Could not be rendered"),
     ("settlement", "Settlement offer"),
+    ("bounced", "Email bounced"),
 ]
 EVENT_KINDS = [("statement", "Statement"), ("link_click", "Link Opened")]
 CALL_OUTCOMES = [
@@ -62,7 +63,7 @@ class CollectionEvent(models.Model):
     Only the suite writes it (users read it: their calls go through ``action_log_call``, their
     notes through the chatter). Nobody edits or deletes an event. The only change allowed is the
     system moving a queued contact to its outcome (sent, failed or skipped) once the channel
-    reports it.
+    reports it, and a sent email to failed when it bounces.
 
     Sections: the log's fields and indexes; the letters queue (printing queued letters); the log
     itself (set-based append, the append-only guards); the email dispatch (queued reminder
@@ -215,11 +216,14 @@ class CollectionEvent(models.Model):
         return super().write(vals)
 
     def _is_outcome_update(self, vals):
-        return (
-            self.env.su
-            and set(vals) <= self._OUTCOME_FIELDS
-            and vals.get("state", "sent") in ("sent", "failed", "skipped")
-            and all(event.state == "queued" for event in self)
+        if not (self.env.su and set(vals) <= self._OUTCOME_FIELDS):
+            return False
+        state = vals.get("state", "sent")
+        if state in ("sent", "failed", "skipped") and all(event.state == "queued" for event in self):
+            return True
+        # a bounce: an email that went out came back undelivered
+        return state == "failed" and all(
+            (event.channel, event.direction, event.state) == ("email", "outbound", "sent") for event in self
         )
 
     @api.ondelete(at_uninstall=False)
@@ -227,6 +231,27 @@ class CollectionEvent(models.Model):
         raise UserError(
             self.env._("The collections log is append-only: events cannot be deleted, they are the audit trail.")
         )
+
+    # ------------------------------------------------------------------ bounces
+    @api.model
+    def _collection_receive_bounce(self, message, reason):
+        """The email of ``message`` (a reminder, a statement, a collector's answer) bounced: its
+        events fail with the bounce's reason (Odoo's gateway flags the address on the contact,
+        ``message_bounce``, and the next reminders go to another address or by letter).
+
+        :return: the failed events
+        """
+        events = self.search(
+            [
+                ("mail_message_id", "=", message.id),
+                ("channel", "=", "email"),
+                ("direction", "=", "outbound"),
+                ("state", "in", ("queued", "sent")),
+            ]
+        )
+        if events:
+            events.write({"state": "failed", "reason": reason, "reason_code": "bounced"})
+        return events
 
     # ------------------------------------------------------------------ email dispatch
     # The engine's run decides who is contacted and logs each reminder email as a queued event;

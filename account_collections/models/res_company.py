@@ -42,6 +42,12 @@ class ResCompany(models.Model):
         help="Once a customer broke this many promises to pay on a case, no new promise is accepted on it "
         "(on the portal or by a collector): a payment plan is the way forward. 0: no limit.",
     )
+    collection_reply_pause_days = fields.Integer(
+        string="Pause after a Reply (days)",
+        default=3,
+        help="When a customer replies to a reminder, no automatic contact on the case for this many days, "
+        "or until a collector answers (0: replies do not pause the case).",
+    )
     collection_limitation_years = fields.Integer(
         string="Statute of Limitations (years)",
         default=0,
@@ -267,6 +273,7 @@ class ResCompany(models.Model):
         "collection_call_period_days",
         "collection_call_pause_days",
         "collection_dispute_sla_days",
+        "collection_reply_pause_days",
     )
     def _check_collection_settings(self):
         for company in self:
@@ -312,6 +319,14 @@ class ResCompany(models.Model):
             if company.collection_dispute_sla_days < 1:
                 raise ValidationError(
                     self.env._("The dispute service level of %(company)s must be at least 1 day.", company=company.name)
+                )
+            if company.collection_reply_pause_days < 0:
+                raise ValidationError(
+                    self.env._(
+                        "The days a customer's reply pauses a case at %(company)s cannot be negative "
+                        "(0: replies do not pause).",
+                        company=company.name,
+                    )
                 )
             if company.collection_limitation_years < 0:
                 raise ValidationError(

@@ -18,6 +18,7 @@ class ResConfigSettings(models.TransientModel):
     collection_call_max_attempts = fields.Integer(related="company_id.collection_call_max_attempts", readonly=False)
     collection_call_period_days = fields.Integer(related="company_id.collection_call_period_days", readonly=False)
     collection_call_pause_days = fields.Integer(related="company_id.collection_call_pause_days", readonly=False)
+    collection_reply_pause_days = fields.Integer(related="company_id.collection_reply_pause_days", readonly=False)
     collection_limitation_years = fields.Integer(related="company_id.collection_limitation_years", readonly=False)
     collection_promise_max_days = fields.Integer(related="company_id.collection_promise_max_days", readonly=False)
     collection_promise_max_broken = fields.Integer(related="company_id.collection_promise_max_broken", readonly=False)

@@ -76,12 +76,18 @@ class ResPartner(models.Model):
             partner.collection_case_count = counts.get(partner.commercial_partner_id, 0)
 
     def write(self, vals):
-        """The open cases of a customer follow its collector (in the company written for)."""
+        """The open cases of a customer follow its collector (in the company written for); a
+        corrected email address is no longer flagged as bounced."""
         followed = {}
         if "collection_user_id" in vals:
             # the collector each customer had: the cases still with it (or with none) follow
             followed = {partner.id: partner.collection_user_id.id for partner in self}
+        if "email" in vals:
+            # a new address has not bounced: the reminders go to it again
+            changed = self.filtered(lambda p: p.message_bounce and p.email != vals["email"])
         res = super().write(vals)
+        if "email" in vals and changed:
+            changed.message_bounce = 0
         if followed:
             self._collection_follow_collector(followed)
         return res
@@ -116,6 +122,11 @@ class ResPartner(models.Model):
             return "opt_out", self.env._("Customer opted out of %(channel)s", channel=channel)
         if channel == "email" and not self.email:
             return "no_address", self.env._("Customer has no email address")
+        if channel == "email" and self.message_bounce:
+            return "bounced", self.env._(
+                "The email address %(email)s bounced: correct it on the customer (reminders go by letter until then)",
+                email=self.email,
+            )
         return False
 
     def _collection_statement_cases(self):

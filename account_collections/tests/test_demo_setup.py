@@ -184,3 +184,21 @@ class TestDemoData(TransactionCase):
         self.assertTrue(company.collection_write_off_journal_id)
         self.assertTrue(company.collection_fee_product_id and company.collection_interest_product_id)
         self.assertTrue(company.external_report_layout_id)
+
+    def test_a_customer_replied_to_a_reminder(self):
+        replies = self.env["collection.event"].search(
+            [
+                ("company_id", "=", self.env.ref("base.main_company").id),
+                ("channel", "=", "email"),
+                ("direction", "=", "inbound"),
+            ]
+        )
+        self.assertEqual(len(replies), 1, "one customer answered the run's reminder")
+        self.assertEqual(replies.partner_id, self.env.ref("account_collections.demo_partner_pacific_print"))
+        self.assertEqual(replies.mail_message_id.message_type, "email")
+        self.assertEqual(replies.mail_message_id.author_id, replies.partner_id)
+        case = replies.case_id
+        self.assertEqual(case.pause_reason, "reply")
+        self.assertTrue(case.awaiting_reply_since)
+        reply_type = self.env.ref("account_collections.mail_activity_type_collection_reply")
+        self.assertEqual(case.activity_ids.filtered(lambda a: a.activity_type_id == reply_type).user_id, case.user_id)
