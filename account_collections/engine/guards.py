@@ -151,10 +151,19 @@ class GuardsStep:
                 state="queued",
                 level_id=level.id,
                 invoice_ids=[Command.set(case._dunned_invoices().ids)],
+                **self._contact_addresses(run, channel, case),
             )
             for case in reachable
         ]
         return events
+
+    def _contact_addresses(self, run, channel, case):
+        """The addresses an event of ``case`` on ``channel`` records: for an email, who it will
+        be sent to and copy (the dispatch records who it went to)."""
+        if channel != "email":
+            return {}
+        recipients = run.recipients[case.id]
+        return {"email_to": recipients["email_to"] or None, "email_cc": recipients["email_cc"] or None}
 
     def _contact_split(self, run, channel, level, cases):
         """Split ``cases`` into those reachable on the channel and skip events for the others
@@ -163,8 +172,15 @@ class GuardsStep:
         :return: (reachable cases, event values)
         """
         reachable, events = cases.browse(), []
+        recipients = None
+        if channel == "email":
+            # resolved for the batch (see _group_reminders); the cases retried alone resolved here
+            missing = cases.filtered(lambda case: case.id not in run.recipients)
+            if missing:
+                run.recipients.update(missing._collection_recipients(dict.fromkeys(missing.ids, level)))
+            recipients = run.recipients
         for case in cases:
-            blocked = case._channel_block_reason(channel)
+            blocked = case._channel_block_reason(channel, recipients)
             if blocked:
                 code, reason = blocked
                 run.counts["skipped"] += 1
