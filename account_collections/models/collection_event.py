@@ -256,7 +256,7 @@ class CollectionEvent(models.Model):
                 WITH batch AS (
                     SELECT e.id, e.partner_id, e.company_id, e.level_id FROM collection_event e
                      WHERE %(queued)s AND e.id > %(last_id)s %(restrict)s
-                     ORDER BY e.id LIMIT %(limit)s
+                     ORDER BY e.id LIMIT %(limit)s FOR UPDATE SKIP LOCKED
                 )
                 SELECT e.id, e.id IN (SELECT id FROM batch) FROM collection_event e
                  WHERE %(queued)s %(restrict)s

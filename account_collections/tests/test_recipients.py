@@ -220,3 +220,37 @@ class TestRecipients(CollectionsCommon, MockEmail):
         self.assertEqual(len(events), 2)
         self.assertEqual(len(events.mail_mail_id), 1)
         self.assertEqual(len(self._email_events(other).mail_mail_id), 1)
+
+    def test_recipients_are_resolved_for_the_batch_at_once(self):
+        """The recipients of a batch in a bounded number of queries, however many customers it has."""
+        self.first.write({"cc_salesperson": True, "cc_collector": True})
+        company = self.company_data["company"]
+
+        def batch_queries(prefix, count):
+            customers = self.env["res.partner"]
+            for index in range(count):
+                customer = self._customer(f"{prefix} {index}", email=f"{prefix}{index}@example.com", tz="UTC")
+                customer.with_company(company).collection_policy_id = self.policy
+                self.env["res.partner"].create(
+                    {"name": "AP", "type": "invoice", "parent_id": customer.id, "email": f"ap{prefix}{index}@x.example"}
+                )
+                self._invoice_on(customer, 100.0)
+                customers |= customer
+            with freeze_time(f"{DAY} 10:00:00"):
+                Case = self.env["collection.case"].sudo().with_context(collection_date=DAY)
+                Case.refresh_cases()
+                cases = Case.search([("partner_id", "in", customers.ids), ("state", "=", "open")])
+                Engine = self.env["collection.engine"].sudo().with_context(collection_date=DAY)
+                run = Engine._new_run(DAY, company)
+                self.env.flush_all()
+                self.env.invalidate_all()
+                before = self.env.cr.sql_log_count
+                Engine._run_batch(run, cases.ids)
+                self.env.flush_all()
+                queries = self.env.cr.sql_log_count - before
+            self.assertEqual(run.counts["queued"], count)
+            return queries
+
+        few = batch_queries("few", 2)
+        many = batch_queries("many", 8)
+        self.assertLessEqual(many, few + 2, f"{few} queries for 2 customers, {many} for 8")
