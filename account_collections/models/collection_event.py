@@ -331,7 +331,9 @@ class CollectionEvent(models.Model):
             mails, errors = {}, {}
             template = level.mail_template_id
             if template:
-                self.env["collection.engine"]._ensure_invoice_access_tokens(cases.browse(sum(listed.values(), [])))
+                self.env["collection.engine"]._ensure_invoice_access_tokens(
+                    cases.browse([case_id for case_ids in listed.values() for case_id in case_ids])
+                )
                 template = template.with_context(
                     collection_reminder_cases=listed,
                     collection_recipients={lead_id: (to[0], to[2]) for lead_id, to in addresses.items()},

@@ -156,7 +156,10 @@ class ResPartner(models.Model):
         if not customers:
             return {}, {}
         cc_partners = cc_partners or self.browse()
-        self.env.flush_all()
+        self.flush_model(
+            ["active", "commercial_partner_id", "email", "email_normalized", "message_bounce", "name", "type"]
+        )
+        self.env["mail.blacklist"].flush_model(["active", "email"])
         rows = self.env.execute_query(
             SQL(
                 """

@@ -123,6 +123,22 @@ class TestRecipients(CollectionsCommon, MockEmail):
         letter = self.env["collection.event"].search([("case_id", "=", case.id), ("channel", "=", "letter")])
         self.assertEqual(letter.state, "queued", "the level's letter still goes")
 
+    def test_an_address_that_bounced_before_the_dispatch_is_not_used(self):
+        self._invoice_on(self.customer, 500.0)
+        with freeze_time(f"{DAY} 10:00:00"):
+            self.env["collection.case"].run_collections(date=str(DAY))
+            event = self._email_events()
+            self.assertEqual((event.state, event.email_to), ("queued", '"Golf Billing" <ap@golf.example.com>'))
+            self.billing.message_bounce = 1
+            self.env["collection.event"].sudo()._dispatch_emails()
+        self.assertEqual(event.mail_mail_id.recipient_ids, self.customer, "resolved again when rendered")
+        self.assertEqual(event.email_to, '"Golf Traders" <office@golf.example.com>', "the log says who it went to")
+        self.customer.message_bounce = 1
+        self.first.copy({"name": "Third", "delay_days": 20})
+        self._run_on(DUE + timedelta(days=20))
+        skipped = self._email_events() - event
+        self.assertEqual((skipped.state, skipped.reason_code), ("skipped", "no_address"))
+
     def test_the_level_copies_the_salesperson_and_the_collector(self):
         self.first.write({"cc_salesperson": True, "cc_collector": True})
         self.customer.with_company(self.company_data["company"]).collection_user_id = self.collector
@@ -181,6 +197,17 @@ class TestRecipients(CollectionsCommon, MockEmail):
             {"EUR": "Second", "USD": "First"},
             "each case's levels advance as without the grouping",
         )
+
+    def test_a_template_written_for_one_case_sends_one_email_per_case(self):
+        template = self.first.mail_template_id.copy()
+        template.body_html = "<p>Dear <t t-out='object.partner_id.name'/>, you owe <t t-out='object.amount_due'/>.</p>"
+        self.policy.level_ids.mail_template_id = template
+        self._two_currencies()
+        self._run_on()
+        events = self._email_events()
+        self.assertEqual(len(events), 2)
+        self.assertEqual(len(events.mail_mail_id), 2, "each email says only its own case")
+        self.assertEqual(events.mail_mail_id.mapped("res_id"), events.case_id.ids)
 
     def test_one_case_keeps_its_single_total(self):
         self._invoice_on(self.customer, 300.0)
