@@ -17,7 +17,6 @@ from . import collection_payment_plan
 from . import collection_payment_plan_line
 from . import collection_promise
 from . import mail_template
-from . import mail_compose_message
 from . import mail_render_mixin
 from . import collection_settlement
 from . import collection_aged_receivable

@@ -122,13 +122,11 @@ class CollectionCase(models.Model):
     event_ids = fields.One2many("collection.event", "case_id", string="Log", readonly=True)
     event_count = fields.Integer(compute="_compute_event_count")
     next_reminder_to = fields.Char(
-        string="Next Reminder To",
         compute="_compute_next_reminder_recipients",
         help="Who the next reminder email goes to: the customer's collections contact, else its invoice "
         "addresses, else the customer (addresses that bounced or are blacklisted passed over).",
     )
     next_reminder_cc = fields.Char(
-        string="Next Reminder Cc",
         compute="_compute_next_reminder_recipients",
         help="Who the next reminder email copies, as its level asks: the invoices' salesperson, the collector.",
     )
