@@ -3,6 +3,7 @@ from datetime import timedelta
 import pytz
 
 from odoo import Command, fields
+from odoo.tools import SQL
 
 # channels that reach the customer: they count against the weekly cap
 CONTACT_CHANNELS = ("email", "letter", "sms", "call")
@@ -119,19 +120,27 @@ class GuardsStep:
         return f"{int(value):02d}:{round(value % 1 * 60):02d}"
 
     def _recent_contact_counts(self, cases, now):
-        """{customer id: outbound contacts queued or sent in the 7 days before ``now``}."""
-        groups = self.env["collection.event"]._read_group(
-            [
-                ("partner_id", "in", cases.partner_id.ids),
-                ("direction", "=", "outbound"),
-                ("channel", "in", CONTACT_CHANNELS),
-                ("state", "in", ("queued", "sent")),
-                ("date", ">", now - timedelta(days=7)),
-            ],
-            ["partner_id"],
-            ["__count"],
+        """{customer id: outbound contacts queued or sent in the 7 days before ``now``}: one email
+        logged on several cases of the customer (one reminder for its currencies, a statement)
+        is one contact."""
+        self.env["collection.event"].flush_model(
+            ["partner_id", "direction", "channel", "state", "date", "mail_message_id"]
         )
-        return {partner.id: count for partner, count in groups}
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT partner_id, COUNT(DISTINCT COALESCE(-mail_message_id, id))
+                  FROM collection_event
+                 WHERE partner_id = ANY(%s) AND direction = 'outbound' AND channel IN %s
+                   AND state IN ('queued', 'sent') AND date > %s
+                 GROUP BY partner_id
+                """,
+                cases.partner_id.ids,
+                CONTACT_CHANNELS,
+                now - timedelta(days=7),
+            )
+        )
+        return dict(rows)
 
     def _queue_contacts(self, run, channel, level, cases, name):
         """One queued event of the level on ``channel`` for each case reachable on it (a skipped

@@ -2,6 +2,7 @@ from datetime import date, timedelta
 
 from freezegun import freeze_time
 
+from odoo import fields
 from odoo.exceptions import ValidationError
 from odoo.tests import tagged
 
@@ -197,6 +198,18 @@ class TestRecipients(CollectionsCommon, MockEmail):
             {"EUR": "Second", "USD": "First"},
             "each case's levels advance as without the grouping",
         )
+
+    def test_one_reminder_for_two_currencies_is_one_contact_for_the_weekly_cap(self):
+        self._two_currencies()
+        self._run_on()
+        cases = self._case(self.customer)
+        with freeze_time(f"{DAY} 11:00:00"):
+            Engine = self.env["collection.engine"].sudo()
+            counts = Engine._recent_contact_counts(cases, fields.Datetime.now())
+            self.assertEqual(counts, {self.customer.id: 1}, "two events, one email")
+            self.company_data["company"].collection_weekly_cap = 1
+            deferred = Engine._contact_guards(cases, fields.Datetime.now(), DAY)
+        self.assertEqual({code for _reason, _retry, code in deferred.values()}, {"cap"})
 
     def test_a_template_written_for_one_case_sends_one_email_per_case(self):
         template = self.first.mail_template_id.copy()
