@@ -178,6 +178,7 @@ class ResPartner(models.Model):
             )
         )
         usable = {row[0]: formataddr((row[3] or "", row[4])) for row in rows}
+        commercial = {row[0]: row[1] for row in rows}
         invoice_contacts = defaultdict(list)
         for partner_id, commercial_id, partner_type, _name, _email in rows:
             if partner_type == "invoice" and partner_id != commercial_id:
@@ -185,7 +186,8 @@ class ResPartner(models.Model):
         recipients = {}
         for customer in customers:
             override = customer.collection_contact_id.id
-            if override in usable:
+            # a contact moved to another customer since it was chosen is not this one's
+            if override in usable and commercial[override] == customer.id:
                 to_ids = [override]
             elif invoice_contacts.get(customer.id):
                 to_ids = invoice_contacts[customer.id]
