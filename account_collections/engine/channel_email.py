@@ -1,4 +1,5 @@
 import uuid
+from datetime import datetime, time
 
 from odoo import Command
 
@@ -28,7 +29,41 @@ class EmailChannel:
             [case.id for case in cases if leads.get(case.id, case.id) == case.id]
             + [case_id for case_id, lead_id in leads.items() if lead_id in level_case_ids and case_id != lead_id]
         ).with_prefetch(cases._prefetch_ids)
-        return self._queue_contacts(run, "email", level, queued, self.env._("%(level)s: email", level=level.name))
+        events = []
+        if run.force:
+            # a collector's click on a case its customer's reminder covered today at this level
+            reminded = self._reminded_today(run, level, queued)
+            run.counts["skipped"] += len(reminded)
+            events += [
+                self._event_vals(
+                    run,
+                    case,
+                    self.env._("%(level)s: email not sent", level=level.name),
+                    channel="email",
+                    state="skipped",
+                    reason=self.env._("Already reminded at this level today"),
+                    reason_code="reminded",
+                    level_id=level.id,
+                )
+                for case in reminded
+            ]
+            queued -= reminded
+        return events + self._queue_contacts(
+            run, "email", level, queued, self.env._("%(level)s: email", level=level.name)
+        )
+
+    def _reminded_today(self, run, level, cases):
+        """The ``cases`` whose reminder email at ``level`` was queued or sent on the run's day."""
+        events = self.env["collection.event"].search(
+            [
+                ("case_id", "in", cases.ids),
+                ("channel", "=", "email"),
+                ("level_id", "=", level.id),
+                ("state", "in", ("queued", "sent")),
+                ("date", ">=", datetime.combine(run.today, time.min)),
+            ]
+        )
+        return events.case_id
 
     def _ensure_invoice_access_tokens(self, cases):
         """Give the cases' posted invoices their portal token before the reminders link to them

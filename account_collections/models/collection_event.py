@@ -45,6 +45,7 @@ SKIP_REASONS = [
     ("stage", "Dunning stopped at the case's stage"),
     ("render", "Could not be rendered"),
     ("settlement", "Settlement offer"),
+    ("reminded", "Already reminded today"),
 ]
 CALL_OUTCOMES = [
     ("reached", "Reached"),

@@ -222,6 +222,19 @@ class TestRecipients(CollectionsCommon, MockEmail):
         self.assertEqual(len(events.mail_mail_id), 2, "each email says only its own case")
         self.assertEqual(events.mail_mail_id.mapped("res_id"), events.case_id.ids)
 
+    def test_a_case_reminded_today_with_its_customers_other_case_is_not_reminded_again(self):
+        older, newer = self._two_currencies()
+        self._run_on()
+        usd_case = self._case(self.customer).filtered(lambda c: c.currency_id == newer.currency_id)
+        self.assertEqual(usd_case.next_level_id, self.second)
+        with freeze_time(f"{DAY} 11:00:00"):
+            usd_case.with_user(self.collector).action_send_next_reminder()
+        self.assertEqual(usd_case.level_id, self.second, "the level runs")
+        events = self._email_events().filtered(lambda e: e.case_id == usd_case)
+        self.assertEqual(len(events.mail_mail_id), 1, "no second email at the same level the same day")
+        skipped = events.filtered(lambda e: e.state == "skipped")
+        self.assertEqual((skipped.reason_code, skipped.level_id), ("reminded", self.second))
+
     def test_one_case_keeps_its_single_total(self):
         self._invoice_on(self.customer, 300.0)
         self._run_on()
