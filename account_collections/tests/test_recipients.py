@@ -223,7 +223,7 @@ class TestRecipients(CollectionsCommon, MockEmail):
         self.assertEqual(events.mail_mail_id.mapped("res_id"), events.case_id.ids)
 
     def test_a_case_reminded_today_with_its_customers_other_case_is_not_reminded_again(self):
-        older, newer = self._two_currencies()
+        _older, newer = self._two_currencies()
         self._run_on()
         usd_case = self._case(self.customer).filtered(lambda c: c.currency_id == newer.currency_id)
         self.assertEqual(usd_case.next_level_id, self.second)
