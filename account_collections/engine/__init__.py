@@ -7,7 +7,7 @@ the run date, the companies, a collector's click, the counts...) and the cases i
 refresh (``refresh.py``) -> settle agreements (``settle_agreements.py``) -> log paused
 (``log_paused.py``) -> select due (``select_due.py``) -> for each batch: lock batch
 (``lock_batch.py``) -> guards (``guards.py``) -> execute levels (``execute_levels.py``) ->
-channels (``channel_email.py``, ``channel_letter.py``, ``channel_fees.py``,
+group reminders (``group_reminders.py``) -> channels (``channel_email.py``, ``channel_letter.py``, ``channel_fees.py``,
 ``channel_activity.py``; ``account_collections_sms`` adds ``_run_sms``) -> log (``log.py``) ->
 scheduled statements (``send_statements.py``) -> retry failed renders (``retry_failed.py``) ->
 trigger dispatch (``trigger_dispatch.py``). The email dispatch (``collection.event._dispatch_emails``)
@@ -33,6 +33,11 @@ into our code, where nothing else can carry a value:
   mass-mail composer calls: a collections email compiles its body once for all records; and in
   ``mail.compose.message._action_send_mail``: a statement the engine queued was guarded and logged
   when the run queued it (a statement sent by hand is guarded and logged there).
+- ``collection_reminder_cases`` and ``collection_recipients``: set by the dispatch
+  (``collection.event._render_queued_emails``) on the reminder template, read while Odoo's
+  mass-mail composer renders it: the cases one reminder lists ({lead case id: case ids}, through
+  ``collection.case._collection_reminder_cases``, which the template calls) and its resolved
+  recipients ({case id: (To partner ids, Cc)}, in ``mail.compose.message._prepare_mail_values_dynamic``).
 - ``collection_policy_auto``: read in res.partner's ``create``/``write`` (ORM methods, no extra
   argument): the policies' assignment rules (risk bands, segments: ``_assign_collection_policies``)
   setting a policy is not a policy chosen by hand.

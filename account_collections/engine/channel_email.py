@@ -1,4 +1,5 @@
 import uuid
+from datetime import datetime, time
 
 from odoo import Command
 
@@ -17,10 +18,52 @@ class EmailChannel:
     __slots__ = ()  # like a model class (see CollectionEngine)
 
     def _run_email(self, run, level, cases):
-        """Queue the level's reminder email of each case reachable by email, as a log event."""
+        """Queue the level's reminder email of each case reachable by email, as a log event.
+
+        A customer's cases grouped in one reminder (``run.reminder_leads``) are queued with their
+        lead, at its level: one event each, sent as one email by the dispatch."""
         if not level.send_email:
             return []
-        return self._queue_contacts(run, "email", level, cases, self.env._("%(level)s: email", level=level.name))
+        leads, level_case_ids = run.reminder_leads, set(cases.ids)
+        queued = cases.browse(
+            [case.id for case in cases if leads.get(case.id, case.id) == case.id]
+            + [case_id for case_id, lead_id in leads.items() if lead_id in level_case_ids and case_id != lead_id]
+        ).with_prefetch(cases._prefetch_ids)
+        events = []
+        if run.force:
+            # a collector's click on a case its customer's reminder covered today at this level
+            reminded = self._reminded_today(run, level, queued)
+            run.counts["skipped"] += len(reminded)
+            events += [
+                self._event_vals(
+                    run,
+                    case,
+                    self.env._("%(level)s: email not sent", level=level.name),
+                    channel="email",
+                    state="skipped",
+                    reason=self.env._("Already reminded at this level today"),
+                    reason_code="reminded",
+                    level_id=level.id,
+                )
+                for case in reminded
+            ]
+            queued -= reminded
+        return events + self._queue_contacts(
+            run, "email", level, queued, self.env._("%(level)s: email", level=level.name)
+        )
+
+    def _reminded_today(self, run, level, cases):
+        """The ``cases`` whose reminder email at ``level`` was queued or sent on the run's day."""
+        events = self.env["collection.event"].search(
+            [
+                ("case_id", "in", cases.ids),
+                ("channel", "=", "email"),
+                ("level_id", "=", level.id),
+                ("state", "in", ("queued", "sent")),
+                ("date", ">=", datetime.combine(run.today, time.min)),
+            ]
+        )
+        return events.case_id
 
     def _ensure_invoice_access_tokens(self, cases):
         """Give the cases' posted invoices their portal token before the reminders link to them
@@ -35,11 +78,19 @@ class EmailChannel:
         self.env.flush_all()
         bulk_update(Move, {invoice_id: {"access_token": str(uuid.uuid4())} for invoice_id in invoices.ids})
 
-    def _attach_invoice_pdfs(self, cases, mail_by_case):
-        """Attach each dunned invoice's PDF to its reminder (the stored one when Odoo has it)."""
+    def _attach_invoice_pdfs(self, cases, mail_by_case, listed=None):
+        """Attach each dunned invoice's PDF to its reminder (the stored one when Odoo has it).
+
+        :param listed: {case id: ids of the cases its reminder is about}, when one reminder is
+            about several cases of the customer (see ``collection.event._reminder_groups``)
+        """
+        listed = listed or {}
         for case_id, mail in mail_by_case.items():
             attachments = self.env["ir.attachment"]
-            for invoice in cases.browse(case_id)._dunned_invoices().filtered(lambda m: m.move_type == "out_invoice"):
+            invoices = self.env["account.move"].union(
+                *(case._dunned_invoices() for case in cases.browse(listed.get(case_id) or [case_id]))
+            )
+            for invoice in invoices.filtered(lambda m: m.move_type == "out_invoice"):
                 attachment = invoice.invoice_pdf_report_id
                 if not attachment:
                     # one invoice per rendering, as Odoo's invoice sending does

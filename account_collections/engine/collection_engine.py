@@ -9,6 +9,7 @@ from .channel_fees import FeesChannel
 from .channel_letter import LetterChannel
 from .consumers import ConsumerRules
 from .execute_levels import ExecuteLevelsStep
+from .group_reminders import GroupRemindersStep
 from .guards import GuardsStep
 from .lock_batch import LockBatchStep
 from .log import LogStep
@@ -49,6 +50,7 @@ class CollectionEngine(
     LockBatchStep,
     GuardsStep,
     ExecuteLevelsStep,
+    GroupRemindersStep,
     EmailChannel,
     LetterChannel,
     ActivityChannel,
@@ -97,7 +99,7 @@ class CollectionEngine(
         due_ids = self._select_due(run)
         run.due_ids.update(due_ids)
         self._commit(run)  # the cron keeps the refreshed cases, whatever happens to the batches
-        self._in_batches(run, due_ids, self._run_batch, progress=True)
+        self._in_batches(run, due_ids, self._run_batch, progress=True, together=run.due_customers)
         self._send_statements(run)
         self._retry_failed(run)
         self._trigger_dispatch(run)
@@ -106,8 +108,8 @@ class CollectionEngine(
         return run.counts
 
     def _run_batch(self, run, case_ids):
-        """One batch of due cases: lock batch -> guards -> execute levels -> channels (the batch's
-        activities scheduled together) -> log."""
+        """One batch of due cases: lock batch -> guards -> execute levels -> group reminders ->
+        channels (the batch's activities scheduled together) -> log."""
         cases = self._lock_batch(run, case_ids)
         if not cases:
             return
@@ -117,13 +119,14 @@ class CollectionEngine(
             run.counts["cases"] += len(cases)
             levels = self._levels_to_execute(run, cases)
             events += self._execute_levels(run, levels)
+            self._group_reminders(run, levels)
             for level, level_cases in self._cases_by_level(levels).items():
                 events += self._left_out_events(run, level, level_cases)
                 events += self._run_channels(run, level, level_cases)
             self._schedule_activities(run)
             self._log(run, events)
         finally:
-            run.event_bases, run.activities = {}, []
+            run.event_bases, run.activities, run.recipients, run.reminder_leads = {}, [], {}, {}
 
     def _run_now(self, run, cases):
         """A collector's click: the next level of ``cases`` now (``run.force``), under the same
@@ -156,18 +159,38 @@ class CollectionEngine(
         except ValueError:
             return 1000
 
-    def _in_batches(self, run, case_ids, step, progress=False):
+    def _in_batches(self, run, case_ids, step, progress=False, together=None):
         """``step(run, batch)`` on ``case_ids``, batch by batch (``account_collections.batch_size``).
 
         A batch is all or nothing: it runs in a savepoint, so a crash rolls back its cases and
-        earlier batches stay done; the cron commits after each one."""
+        earlier batches stay done; the cron commits after each one.
+
+        :param together: {case id: key}: consecutive cases of one key stay in one batch (a batch
+            grows past the size until the key changes)
+        """
         done = 0
-        for batch in split_every(self._batch_size(), case_ids):
+        for batch in self._split_batches(case_ids, together):
             with self.env.cr.savepoint():
                 step(run, list(batch))
             self._release_batch_cache()
             done += len(batch)
             self._commit(run, (done, len(case_ids) - done) if progress else None)
+
+    def _split_batches(self, case_ids, together=None):
+        """``case_ids`` in batches of the batch size, consecutive ids of one key in ``together``
+        never split across two."""
+        size = self._batch_size()
+        if not together:
+            yield from split_every(size, case_ids)
+            return
+        batch = []
+        for case_id in case_ids:
+            if len(batch) >= size and together.get(case_id) != together.get(batch[-1]):
+                yield batch
+                batch = []
+            batch.append(case_id)
+        if batch:
+            yield batch
 
     def _commit(self, run, progress=None):
         """The cron's batch boundary: commit (never while tests run), report ``progress`` (done, remaining)."""

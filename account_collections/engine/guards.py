@@ -3,6 +3,7 @@ from datetime import timedelta
 import pytz
 
 from odoo import Command, fields
+from odoo.tools import SQL
 
 # channels that reach the customer: they count against the weekly cap
 CONTACT_CHANNELS = ("email", "letter", "sms", "call")
@@ -119,19 +120,27 @@ class GuardsStep:
         return f"{int(value):02d}:{round(value % 1 * 60):02d}"
 
     def _recent_contact_counts(self, cases, now):
-        """{customer id: outbound contacts queued or sent in the 7 days before ``now``}."""
-        groups = self.env["collection.event"]._read_group(
-            [
-                ("partner_id", "in", cases.partner_id.ids),
-                ("direction", "=", "outbound"),
-                ("channel", "in", CONTACT_CHANNELS),
-                ("state", "in", ("queued", "sent")),
-                ("date", ">", now - timedelta(days=7)),
-            ],
-            ["partner_id"],
-            ["__count"],
+        """{customer id: outbound contacts queued or sent in the 7 days before ``now``}: one email
+        logged on several cases of the customer (one reminder for its currencies, a statement)
+        is one contact."""
+        self.env["collection.event"].flush_model(
+            ["partner_id", "direction", "channel", "state", "date", "mail_message_id"]
         )
-        return {partner.id: count for partner, count in groups}
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT partner_id, COUNT(DISTINCT COALESCE(-mail_message_id, id))
+                  FROM collection_event
+                 WHERE partner_id = ANY(%s) AND direction = 'outbound' AND channel IN %s
+                   AND state IN ('queued', 'sent') AND date > %s
+                 GROUP BY partner_id
+                """,
+                cases.partner_id.ids,
+                CONTACT_CHANNELS,
+                now - timedelta(days=7),
+            )
+        )
+        return dict(rows)
 
     def _queue_contacts(self, run, channel, level, cases, name):
         """One queued event of the level on ``channel`` for each case reachable on it (a skipped
@@ -151,10 +160,19 @@ class GuardsStep:
                 state="queued",
                 level_id=level.id,
                 invoice_ids=[Command.set(case._dunned_invoices().ids)],
+                **self._contact_addresses(run, channel, case),
             )
             for case in reachable
         ]
         return events
+
+    def _contact_addresses(self, run, channel, case):
+        """The addresses an event of ``case`` on ``channel`` records: for an email, who it will
+        be sent to and copy (the dispatch records who it went to)."""
+        if channel != "email":
+            return {}
+        recipients = run.recipients[case.id]
+        return {"email_to": recipients["email_to"] or None, "email_cc": recipients["email_cc"] or None}
 
     def _contact_split(self, run, channel, level, cases):
         """Split ``cases`` into those reachable on the channel and skip events for the others
@@ -163,8 +181,15 @@ class GuardsStep:
         :return: (reachable cases, event values)
         """
         reachable, events = cases.browse(), []
+        recipients = None
+        if channel == "email":
+            # resolved for the batch (see _group_reminders); the cases retried alone resolved here
+            missing = cases.filtered(lambda case: case.id not in run.recipients)
+            if missing:
+                run.recipients.update(missing._collection_recipients(dict.fromkeys(missing.ids, level)))
+            recipients = run.recipients
         for case in cases:
-            blocked = case._channel_block_reason(channel)
+            blocked = case._channel_block_reason(channel, recipients)
             if blocked:
                 code, reason = blocked
                 run.counts["skipped"] += 1

@@ -110,7 +110,7 @@ class RetryFailedStep:
             cases._write_engine_values({case_id: {"last_action_date": run.today} for case_id in set(retried)})
             self._log(run, events)
         finally:
-            run.event_bases = {}
+            run.event_bases, run.recipients = {}, {}
 
     def _retry_level_contact(self, run, level, channel, cases):
         """The level's contact on ``channel`` again, for ``cases`` whose reminder on it failed to

@@ -22,12 +22,18 @@ class EngineRun:
     :param counts: what the run did, returned to the caller
     :param due_ids: the cases the run selected as due: their failed reminders are not retried
         by the same run (their level just ran, or another worker holds them)
+    :param due_customers: {case id: (company id, customer id)} of the due cases: a customer's
+        cases of a company stay in one batch (see ``_select_due``)
     :param event_bases: {case id: the values every event of the case starts from}, read once
         per batch (see ``collection.engine._event_vals``)
     :param activities: [(level, case)] of the activities the batch's levels planned, scheduled
         together at the end of the batch (``_schedule_activities``)
     :param activity_users: the collectors given an activity since the last commit, whose
         activity counter refreshes once per transaction (see ``_notify_activity_users``)
+    :param recipients: {case id: who its reminder email goes to and copies}, resolved once per
+        batch (see ``_group_reminders``)
+    :param reminder_leads: {case id: the case whose reminder email it goes out with}, for the
+        customers with several cases emailed in the batch (see ``_group_reminders``)
     :param working_days: the companies' working-day rules (calendar, public holidays), read once
         per run (see ``_working_day_rules``)
     """
@@ -39,7 +45,10 @@ class EngineRun:
     thank: bool = True
     counts: dict = field(default_factory=empty_counts)
     due_ids: set = field(default_factory=set)
+    due_customers: dict = field(default_factory=dict)
     event_bases: dict = field(default_factory=dict)
     activities: list = field(default_factory=list)
     activity_users: set = field(default_factory=set)
     working_days: dict = field(default_factory=dict)
+    recipients: dict = field(default_factory=dict)
+    reminder_leads: dict = field(default_factory=dict)

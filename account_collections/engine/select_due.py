@@ -26,13 +26,17 @@ class SelectDueStep:
         )
 
     def _select_due(self, run):
-        """Ids of the due cases of ``run.companies``, in id order (the order the batches lock them)."""
+        """Ids of the due cases of ``run.companies``, a customer's cases of a company next to each
+        other (their reminders go out as one, see ``_group_reminders``): ``run.due_customers``
+        holds each one's (company, customer), which keeps them in one batch (``_in_batches``)."""
         self.env.flush_all()
         rows = self.env.execute_query(
             SQL(
-                "SELECT c.id FROM collection_case c WHERE %s AND c.company_id = ANY(%s) ORDER BY c.id",
+                """SELECT c.id, c.company_id, c.partner_id FROM collection_case c
+                    WHERE %s AND c.company_id = ANY(%s) ORDER BY c.company_id, c.partner_id, c.id""",
                 self._due_condition(run.today),
                 run.companies.ids,
             )
         )
+        run.due_customers = {case_id: (company_id, partner_id) for case_id, company_id, partner_id in rows}
         return [row[0] for row in rows]

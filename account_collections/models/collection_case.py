@@ -152,6 +152,15 @@ class CollectionCase(models.Model):
     closed_date = fields.Date(readonly=True)
     event_ids = fields.One2many("collection.event", "case_id", string="Log", readonly=True)
     event_count = fields.Integer(compute="_compute_event_count")
+    next_reminder_to = fields.Char(
+        compute="_compute_next_reminder_recipients",
+        help="Who the next reminder email goes to: the customer's collections contact, else its invoice "
+        "addresses, else the customer (addresses that bounced or are blacklisted passed over).",
+    )
+    next_reminder_cc = fields.Char(
+        compute="_compute_next_reminder_recipients",
+        help="Who the next reminder email copies, as its level asks: the invoices' salesperson, the collector.",
+    )
     color = fields.Integer()
     # the collector's worklist: open cases ranked by how urgent they are
     priority_score = fields.Float(
@@ -277,6 +286,13 @@ class CollectionCase(models.Model):
         self.env.cache.update(
             saved, self._fields["dunning_invoice_ids"], [tuple(dunned_ids[case_id]) for case_id in saved.ids]
         )
+
+    @api.depends_context("collection_date")
+    def _compute_next_reminder_recipients(self):
+        recipients = self._collection_recipients({case.id: case.next_level_id for case in self})
+        for case in self:
+            case.next_reminder_to = recipients[case.id]["email_to"]
+            case.next_reminder_cc = recipients[case.id]["email_cc"]
 
     def _compute_event_count(self):
         counts = dict(self.env["collection.event"]._read_group([("case_id", "in", self.ids)], ["case_id"], ["__count"]))
@@ -742,10 +758,61 @@ class CollectionCase(models.Model):
                 )
             )
 
-    def _channel_block_reason(self, channel):
-        """Why the customer may not be contacted on this channel: (reason code, text), or False."""
+    def _channel_block_reason(self, channel, recipients=None):
+        """Why the customer may not be contacted on this channel: (reason code, text), or False.
+
+        :param recipients: for a reminder email, the recipients resolved for the case (see
+            ``_collection_recipients``)
+        """
         self.ensure_one()
-        return self.partner_id._collection_block_reason(channel)
+        email_to = recipients[self.id]["partner_ids"] if recipients is not None else None
+        return self.partner_id._collection_block_reason(channel, email_to=email_to)
+
+    def _collection_recipients(self, levels):
+        """Who the reminder email of each case goes to and copies, resolved for all the cases in
+        one query (see ``res.partner._collection_email_recipients``).
+
+        To: the customer's collections contact, else its invoice addresses, else the customer.
+        Cc, as the level asks: the salesperson of the invoices the reminder is about, the case's
+        collector (an address already in To, bounced or blacklisted is left out).
+
+        :param levels: {case id: collection.level} of the reminder
+        :return: {case id: {"partner_ids": [To partner ids], "email_to": str,
+            "cc": [(Cc partner id, formatted address)], "email_cc": str}}
+        """
+        cc_wanted = {}
+        for case in self:
+            level = levels.get(case.id)
+            wanted = self.env["res.users"]
+            if level and level.cc_salesperson:
+                wanted |= case._dunned_invoices().invoice_user_id
+            if level and level.cc_collector:
+                wanted |= case.user_id
+            cc_wanted[case.id] = wanted.partner_id
+        cc_partners = self.env["res.partner"].union(*cc_wanted.values())
+        to_by_customer, cc_addresses = self.partner_id._collection_email_recipients(cc_partners)
+        result = {}
+        for case in self:
+            to = to_by_customer.get(case.partner_id.id, [])
+            to_ids = [partner_id for partner_id, _address in to]
+            cc = [
+                (pid, cc_addresses[pid]) for pid in cc_wanted[case.id].ids if pid in cc_addresses and pid not in to_ids
+            ]
+            result[case.id] = {
+                "partner_ids": to_ids,
+                "email_to": ", ".join(address for _partner_id, address in to),
+                "cc": cc,
+                "email_cc": ", ".join(address for _partner_id, address in cc),
+            }
+        return result
+
+    def _collection_reminder_cases(self):
+        """The cases one reminder email of this case is about: the customer's cases of the
+        company sent together (context ``collection_reminder_cases``, set by the dispatch), in
+        the order they are listed; the case alone otherwise."""
+        self.ensure_one()
+        grouped = self.env.context.get("collection_reminder_cases") or {}
+        return self.browse(grouped.get(self.id) or self.ids)
 
     def _dunned_invoices(self):
         """The open invoices a reminder of the case is about."""

@@ -46,6 +46,7 @@ SKIP_REASONS = [
     ("render", "Could not be rendered"),
     ("settlement", "Settlement offer"),
     ("bounced", "Email bounced"),
+    ("reminded", "Already reminded today"),
 ]
 EVENT_KINDS = [("statement", "Statement"), ("link_click", "Link Opened")]
 CALL_OUTCOMES = [
@@ -76,7 +77,9 @@ class CollectionEvent(models.Model):
     _rec_name = "name"
 
     # fields the system may still fill in while a queued event gets its outcome
-    _OUTCOME_FIELDS = frozenset({"state", "reason", "reason_code", "mail_message_id", "mail_mail_id", "attachment_id"})
+    _OUTCOME_FIELDS = frozenset(
+        {"state", "reason", "reason_code", "mail_message_id", "mail_mail_id", "attachment_id", "email_to", "email_cc"}
+    )
 
     case_id = fields.Many2one("collection.case", required=True, ondelete="restrict", index=True)
     partner_id = fields.Many2one("res.partner", string="Customer", required=True, index=True)
@@ -121,6 +124,9 @@ class CollectionEvent(models.Model):
         )
         for event in self:
             event.link_click_count = counts.get(event, 0)
+
+    email_to = fields.Char(string="To", help="The addresses the email was sent to (when queued: will be sent to).")
+    email_cc = fields.Char(string="Cc", help="The addresses the email copied.")
 
     def init(self):
         # The log grows by several events per case and run: no index on its low-cardinality
@@ -294,17 +300,30 @@ class CollectionEvent(models.Model):
         conflicts = 0
         while True:
             self.env.flush_all()
+            # the batch, and the other queued reminders of its customers (sent with theirs, see
+            # _reminder_groups), read whatever their place in the queue
             query = SQL(
                 """
-                SELECT e.id FROM collection_event e
-                 WHERE e.channel = 'email' AND e.state = 'queued' AND e.direction = 'outbound'
-                   AND e.mail_mail_id IS NULL AND (e.level_id IS NOT NULL OR e.kind = 'statement')
-                   AND e.id > %s %s
-                 ORDER BY e.id LIMIT %s FOR UPDATE SKIP LOCKED
+                WITH batch AS (
+                    SELECT e.id, e.partner_id, e.company_id, e.level_id FROM collection_event e
+                     WHERE %(queued)s AND e.id > %(last_id)s %(restrict)s
+                     ORDER BY e.id LIMIT %(limit)s FOR UPDATE SKIP LOCKED
+                )
+                SELECT e.id, e.id IN (SELECT id FROM batch) FROM collection_event e
+                 WHERE %(queued)s %(restrict)s
+                   AND (e.id IN (SELECT id FROM batch)
+                        OR (e.id > %(last_id)s
+                            AND (e.partner_id, e.company_id, e.level_id) IN
+                                (SELECT partner_id, company_id, level_id FROM batch)))
+                 ORDER BY e.id FOR UPDATE SKIP LOCKED
                 """,
-                last_id,
-                restrict,
-                batch_size,
+                queued=SQL(
+                    """e.channel = 'email' AND e.state = 'queued' AND e.direction = 'outbound'
+                       AND e.mail_mail_id IS NULL AND (e.level_id IS NOT NULL OR e.kind = 'statement')"""
+                ),
+                last_id=last_id,
+                restrict=restrict,
+                limit=batch_size,
             )
             try:
                 rows = self.env.execute_query(query)
@@ -318,7 +337,7 @@ class CollectionEvent(models.Model):
                 continue
             if not rows:
                 break
-            last_id = rows[-1][0]
+            last_id = max(row[0] for row in rows if row[1]) if any(row[1] for row in rows) else rows[-1][0]
             with self.env.cr.savepoint():
                 self.browse([row[0] for row in rows])._render_queued_emails(counts)
             self.env["collection.engine"]._release_batch_cache()
@@ -331,56 +350,82 @@ class CollectionEvent(models.Model):
     def _render_queued_emails(self, counts):
         """Render these queued events' emails, one batch per level, and record the outcome.
 
+        The queued reminders of one customer in one company at one level go out as one email
+        (see ``_reminder_groups``), rendered on the most overdue case and listing the items of
+        every case; each case's event records that email and the addresses it went to, resolved
+        again now (see ``collection.case._collection_recipients``).
+
         An event whose guards no longer hold is skipped; an email the template fails on is failed
         with the error (the engine tries the level's reminder again at its next run), the others go out."""
-        outcomes = []  # (event id, state, mail id, message id, reason, reason code)
+        outcomes = []  # (event id, state, mail id, message id, reason, reason code, email to, email cc)
+        cases = self.case_id
         deferred = self.env["collection.engine"]._contact_guards(
-            self.case_id, fields.Datetime.now(), self.env["collection.case"]._collection_today()
+            cases, fields.Datetime.now(), self.env["collection.case"]._collection_today()
         )
         waiting = {case for case, (_reason, _retry, code) in deferred.items() if code in ("window", "non_working_day")}
-        by_level = defaultdict(lambda: self.browse())
+        recipients = cases._collection_recipients({event.case_id.id: event.level_id for event in self})
+        going = self.browse()
         statements = self.browse()
         for event in self:
-            blocked = event._dispatch_block()
+            blocked = event._dispatch_block(recipients)
             if blocked:
                 counts["skipped"] += 1
-                outcomes.append((event.id, "skipped", None, None, blocked[1], blocked[0]))
+                outcomes.append(
+                    (event.id, "skipped", None, None, blocked[1], blocked[0], event.email_to, event.email_cc)
+                )
             elif event.case_id not in waiting:
                 if event.kind == "statement":
                     statements |= event
                 else:
-                    by_level[event.level_id] |= event
+                    going |= event
         outcomes += statements._render_queued_statements(counts)
-        for level, events in by_level.items():
-            cases = events.case_id
+        for level, groups in going._reminder_groups(self._groupable_levels(going.level_id)).items():
+            # {lead case id: [case ids]}, {lead case id: (To partner ids, Cc)}
+            listed = {lead.id: group.case_id.ids for lead, group in groups.items()}
+            addresses = {lead.id: self._group_addresses(group, recipients) for lead, group in groups.items()}
+            leads = cases.browse(list(listed))
             mails, errors = {}, {}
             template = level.mail_template_id
             if template:
-                self.env["collection.engine"]._ensure_invoice_access_tokens(cases)
+                self.env["collection.engine"]._ensure_invoice_access_tokens(
+                    cases.browse([case_id for case_ids in listed.values() for case_id in case_ids])
+                )
+                template = template.with_context(
+                    collection_reminder_cases=listed,
+                    collection_recipients={lead_id: (to[0], to[2]) for lead_id, to in addresses.items()},
+                )
 
-                def render(group, template=template, level=level):
+                def render(group, template=template, level=level, listed=listed):
                     group_mails = template._collection_create_mails(group)
                     if level.attach_invoices:
-                        self.env["collection.engine"]._attach_invoice_pdfs(group, group_mails)
+                        self.env["collection.engine"]._attach_invoice_pdfs(group, group_mails, listed)
                     return group_mails
 
-                mails, errors = template._collection_render_isolated(cases, render)
+                mails, errors = template._collection_render_isolated(leads, render)
             # the composer emptied the cache: the batch's events are read again, all at once (prefetch)
-            tracked = {}
-            for event in events:
-                mail = mails.get(event.case_id.id)
-                if mail:
-                    counts["queued"] += 1
-                    outcomes.append((event.id, "queued", mail.id, mail.mail_message_id.id, None, None))
-                    tracked[event] = mail
-                elif template:
-                    counts["failed"] += 1
-                    reason = errors.get(event.case_id.id) or self.env._("The email could not be rendered")
-                    outcomes.append((event.id, "failed", None, None, reason, "render"))
-                else:
-                    counts["failed"] += 1
-                    reason = self.env._("Level %(level)s has no email template", level=level.name)
-                    outcomes.append((event.id, "failed", None, None, reason, "config"))
+            tracked = {}  # the lead's event names the links of its customer's email
+            for lead, group in groups.items():
+                mail = mails.get(lead.id)
+                _to_ids, email_to, email_cc = addresses[lead.id]
+                for event in group:
+                    if mail:
+                        tracked.setdefault(group[0], mail)
+                        counts["queued"] += 1
+                        outcomes.append(
+                            (event.id, "queued", mail.id, mail.mail_message_id.id, None, None, email_to, email_cc)
+                        )
+                    elif template:
+                        counts["failed"] += 1
+                        reason = errors.get(lead.id) or self.env._("The email could not be rendered")
+                        outcomes.append(
+                            (event.id, "failed", None, None, reason, "render", event.email_to, event.email_cc)
+                        )
+                    else:
+                        counts["failed"] += 1
+                        reason = self.env._("Level %(level)s has no email template", level=level.name)
+                        outcomes.append(
+                            (event.id, "failed", None, None, reason, "config", event.email_to, event.email_cc)
+                        )
             self.env["collection.engine"]._track_links(tracked)
         self._write_outcomes(outcomes)
 
@@ -400,7 +445,7 @@ class CollectionEvent(models.Model):
             if not template:
                 counts["failed"] += len(events)
                 reason = self.env._("The customer statement email template is missing")
-                outcomes += [(event.id, "failed", None, None, reason, "config") for event in events]
+                outcomes += [(event.id, "failed", None, None, reason, "config", None, None) for event in events]
                 continue
             partners = events.case_id.partner_id
             # sudo: the system sends it, as the collector (or the system's user) signing it
@@ -411,20 +456,59 @@ class CollectionEvent(models.Model):
                 mail = mails.get(event.case_id.partner_id.id)
                 if mail:
                     counts["queued"] += 1
-                    outcomes.append((event.id, "queued", mail.id, mail.mail_message_id.id, None, None))
+                    email_to = event.case_id.partner_id.email_formatted or None
+                    outcomes.append((event.id, "queued", mail.id, mail.mail_message_id.id, None, None, email_to, None))
                     tracked[event] = mail
                 else:
                     counts["failed"] += 1
                     reason = errors.get(event.case_id.partner_id.id) or self.env._("The email could not be rendered")
-                    outcomes.append((event.id, "failed", None, None, reason, "render"))
+                    outcomes.append((event.id, "failed", None, None, reason, "render", None, None))
             self.env["collection.engine"]._track_links(tracked)
         return outcomes
 
-    def _dispatch_block(self):
+    def _groupable_levels(self, levels):
+        """The levels whose template lists the items of several cases (it calls
+        ``_collection_reminder_cases``, as the suite's reminder template does): a template
+        written for one case sends one email per case, as it always did."""
+        return levels.filtered(lambda level: "_collection_reminder_cases" in (level.mail_template_id.body_html or ""))
+
+    def _reminder_groups(self, groupable):
+        """These queued reminder events, one group per customer, company and level (of
+        ``groupable``; one per event otherwise): the reminders that go out as one email, on the
+        most overdue case (the lead).
+
+        :return: {level: {lead case: its group's events, the lead's first}}
+        """
+        groups = defaultdict(lambda: self.browse())
+        for event in self:
+            key = (event.partner_id, event.company_id, event.level_id)
+            groups[key if event.level_id in groupable else (*key, event.id)] |= event
+        result = defaultdict(dict)
+        for events in groups.values():
+            level = events.level_id
+            ordered = events.sorted(lambda e: (e.case_id.oldest_due_date or fields.Date.today(), e.case_id.id))
+            result[level][ordered[0].case_id] = ordered
+        return result
+
+    def _group_addresses(self, events, recipients):
+        """(To partner ids, To, Cc) of one email sent for the cases of ``events`` (one customer):
+        the customer's recipients, and every address one of the cases copies."""
+        to_ids, email_to, cc = [], "", {}
+        for event in events:
+            resolved = recipients[event.case_id.id]
+            to_ids, email_to = resolved["partner_ids"], resolved["email_to"]
+            cc.update(resolved["cc"])
+        return to_ids, email_to or None, ", ".join(cc.values()) or None
+
+    def _dispatch_block(self, recipients=None):
         """Why this queued reminder may not go out now, whoever queued it: (reason code, text), or False.
 
         The run checked the same when it queued the reminder; the case or its customer may have
-        changed since (paid, handed over to an agency, marked do not contact, opted out)."""
+        changed since (paid, handed over to an agency, marked do not contact, opted out, no
+        address left to send to).
+
+        :param recipients: the batch's resolved recipients (see ``collection.case._collection_recipients``)
+        """
         self.ensure_one()
         case = self.case_id
         if case.state != "open":
@@ -440,7 +524,7 @@ class CollectionEvent(models.Model):
             case.company_id,
         ):
             return "config", self.env._("The reminder's customer, company or level is not its case's: not sent")
-        return case._channel_block_reason("email")
+        return case._channel_block_reason("email", recipients)
 
     # ------------------------------------------------------------------ tracked links
     @api.model
@@ -466,5 +550,5 @@ class CollectionEvent(models.Model):
 
     def _write_outcomes(self, outcomes):
         """Record the outcome of many queued events in one UPDATE (the log's one allowed change)."""
-        names = ("state", "mail_mail_id", "mail_message_id", "reason", "reason_code")
+        names = ("state", "mail_mail_id", "mail_message_id", "reason", "reason_code", "email_to", "email_cc")
         bulk_update(self, {outcome[0]: dict(zip(names, outcome[1:], strict=True)) for outcome in outcomes})

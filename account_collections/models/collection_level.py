@@ -25,6 +25,8 @@ class CollectionLevel(models.Model):
         domain=[("model", "=", "collection.case")],
     )
     attach_invoices = fields.Boolean(help="Attach the PDF of each open invoice to the email.")
+    cc_salesperson = fields.Boolean(help="Copy the salesperson of the invoices the reminder is about.")
+    cc_collector = fields.Boolean(help="Copy the collector of the case.")
     send_letter = fields.Boolean(string="Letter", help="Produce a printable reminder letter (PDF).")
     letter_title = fields.Char(
         translate=True,

@@ -2,6 +2,7 @@ from collections import defaultdict
 
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError, ValidationError
+from odoo.tools import SQL, formataddr
 
 from ..tools import GROUP_USER, check_group
 
@@ -57,6 +58,14 @@ class ResPartner(models.Model):
                     )
                 )
 
+    collection_contact_id = fields.Many2one(
+        "res.partner",
+        string="Collections Contact",
+        domain="[('id', 'child_of', id), ('id', '!=', id), ('email', '!=', False)]",
+        help="The contact of this customer who receives the reminders, instead of its invoice addresses "
+        "and the customer's own address.",
+    )
+
     @api.model
     def _commercial_fields(self):
         return super()._commercial_fields() + [
@@ -66,6 +75,29 @@ class ResPartner(models.Model):
             "collection_call_opt_out",
             "do_not_contact",
         ]
+
+    @api.constrains("collection_contact_id")
+    def _check_collection_contact(self):
+        for partner in self.filtered("collection_contact_id"):
+            contact = partner.collection_contact_id
+            if contact.commercial_partner_id != partner or contact == partner:
+                raise ValidationError(
+                    self.env._(
+                        "The collections contact of %(customer)s must be one of its contacts: "
+                        "%(contact)s is not. Choose a contact of %(customer)s.",
+                        customer=partner.display_name,
+                        contact=contact.display_name,
+                    )
+                )
+            if not contact.email:
+                raise ValidationError(
+                    self.env._(
+                        "The collections contact of %(customer)s, %(contact)s, has no email address: "
+                        "give it one, or choose another contact.",
+                        customer=partner.display_name,
+                        contact=contact.display_name,
+                    )
+                )
 
     def _compute_collection_case_count(self):
         commercial = self.commercial_partner_id
@@ -112,15 +144,25 @@ class ResPartner(models.Model):
             cases.browse(case_ids).write({"user_id": user_id or False})
 
     # ------------------------------------------------------------------ statement
-    def _collection_block_reason(self, channel):
+    def _collection_block_reason(self, channel, email_to=None):
         """Why this customer may not be contacted about collections on the channel:
-        (reason code, text), or False."""
+        (reason code, text), or False.
+
+        :param email_to: for a reminder email, its resolved recipients (see
+            ``_collection_email_recipients``): none left is a missing address; without it, the
+            customer's own address is the one checked (the emails sent to the customer itself)
+        """
         self.ensure_one()
         if self.do_not_contact:
             return "do_not_contact", self.env._("Customer marked do not contact")
         if self[f"collection_{channel}_opt_out"]:
             return "opt_out", self.env._("Customer opted out of %(channel)s", channel=channel)
-        if channel == "email" and not self.email:
+        if channel == "email" and email_to is not None and not email_to:
+            return "no_address", self.env._(
+                "No email address to send the reminder to: the collections contact, the invoice addresses "
+                "and the customer have none, or theirs bounced or are blacklisted"
+            )
+        if channel == "email" and email_to is None and not self.email:
             return "no_address", self.env._("Customer has no email address")
         if channel == "email" and self.message_bounce:
             return "bounced", self.env._(
@@ -128,6 +170,62 @@ class ResPartner(models.Model):
                 email=self.email,
             )
         return False
+
+    def _collection_email_recipients(self, cc_partners=None):
+        """Who receives the reminders of these customers, in one query for all of them.
+
+        The customer's collections contact; else its invoice addresses (child contacts of type
+        *Invoice address* with an email); else the customer itself. An address that bounced or is
+        blacklisted is passed over for the next one.
+
+        :param cc_partners: other partners (salespersons, collectors to copy) whose usable address
+            is read in the same query
+        :return: ({customer id: [(partner id, formatted address)]},
+                  {partner id: formatted address} of the usable ``cc_partners``)
+        """
+        customers = self.commercial_partner_id
+        if not customers:
+            return {}, {}
+        cc_partners = cc_partners or self.browse()
+        self.flush_model(
+            ["active", "commercial_partner_id", "email", "email_normalized", "message_bounce", "name", "type"]
+        )
+        self.env["mail.blacklist"].flush_model(["active", "email"])
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT p.id, p.commercial_partner_id, p.type, p.name, p.email
+                  FROM res_partner p
+                 WHERE p.active AND COALESCE(p.email, '') != '' AND COALESCE(p.message_bounce, 0) = 0
+                   AND NOT EXISTS (SELECT 1 FROM mail_blacklist b
+                                    WHERE b.active AND b.email = p.email_normalized)
+                   AND (p.id = ANY(%(ids)s)
+                        OR (p.commercial_partner_id = ANY(%(customers)s) AND p.id != p.commercial_partner_id
+                            AND p.type = 'invoice'))
+                 ORDER BY p.id
+                """,
+                ids=list(set(customers.ids) | set(customers.collection_contact_id.ids) | set(cc_partners.ids)),
+                customers=customers.ids,
+            )
+        )
+        usable = {row[0]: formataddr((row[3] or "", row[4])) for row in rows}
+        commercial = {row[0]: row[1] for row in rows}
+        invoice_contacts = defaultdict(list)
+        for partner_id, commercial_id, partner_type, _name, _email in rows:
+            if partner_type == "invoice" and partner_id != commercial_id:
+                invoice_contacts[commercial_id].append(partner_id)
+        recipients = {}
+        for customer in customers:
+            override = customer.collection_contact_id.id
+            # a contact moved to another customer since it was chosen is not this one's
+            if override in usable and commercial[override] == customer.id:
+                to_ids = [override]
+            elif invoice_contacts.get(customer.id):
+                to_ids = invoice_contacts[customer.id]
+            else:
+                to_ids = [customer.id] if customer.id in usable else []
+            recipients[customer.id] = [(partner_id, usable[partner_id]) for partner_id in to_ids]
+        return recipients, {partner.id: usable[partner.id] for partner in cc_partners if partner.id in usable}
 
     def _collection_statement_cases(self):
         """The open cases of these customers in the current companies: the statement is about them."""

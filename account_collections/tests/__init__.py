@@ -30,3 +30,4 @@ from . import test_demo_setup
 from . import test_write_layer
 from . import test_working_days
 from . import test_consumers
+from . import test_recipients

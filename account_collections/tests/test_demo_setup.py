@@ -161,6 +161,8 @@ class TestDemoData(TransactionCase):
         contact = self.env.ref("account_collections.demo_partner_kessler_invoice")
         self.assertEqual(contact.type, "invoice")
         self.assertEqual(contact.commercial_partner_id, self.env.ref("account_collections.demo_partner_kessler_gmbh"))
+        # the reminders go to the accounts payable address, as the case form shows
+        self.assertEqual(danube.next_reminder_to, '"Danube Hotels Accounts Payable" <szamla@danubehotels.example.com>')
 
     def test_a_case_was_really_written_off(self):
         case = self._case("demo_invoice_maple_clinic_1")

@@ -149,6 +149,31 @@ class TestRenderEquivalence(CollectionsCommon):
                     self.assertEqual(kept, odoo)
                     self.assertEqual("<!-- a note --><!-- inside -->" in kept[cases[0].id], preserve_comments)
 
+    def test_one_reminder_for_several_cases_renders_like_odoo(self):
+        """A reminder listing a customer's cases in two currencies (as the dispatch renders it,
+        context ``collection_reminder_cases``) is Odoo's own rendering, in each language."""
+        eur = self.setup_other_currency("EUR", rates=[("2000-01-01", 2.0)])
+        overdue = self.customers.filtered(lambda p: p.name.startswith("Overdue"))
+        for partner in overdue:
+            self._invoice(partner, 12, 321.0, currency=eur)
+        self.env["collection.case"].refresh_cases()
+        cases = self.env["collection.case"].search([("partner_id", "in", overdue.ids), ("state", "=", "open")])
+        self.env["collection.engine"]._ensure_invoice_access_tokens(cases)
+        leads = cases.filtered(lambda c: c.currency_id != eur)
+        listed = {
+            lead.id: (lead | cases.filtered(lambda c, p=lead.partner_id: c.partner_id == p) - lead).ids
+            for lead in leads
+        }
+        self.assertEqual({len(ids) for ids in listed.values()}, {2}, "two cases per customer")
+        template = self.env.ref("account_collections.mail_template_collection_reminder")
+        bodies = self.assertRendersLikeOdoo(template.with_context(collection_reminder_cases=listed), leads)
+        for lead in leads:
+            body = str(bodies[lead.id])
+            for invoice in cases.browse(listed[lead.id]).dunning_invoice_ids:
+                self.assertIn(invoice.name, body)
+            self.assertIn("(EUR)", body)
+            self.assertIn(f"({lead.currency_id.name})", body)
+
     def test_reminder_emails_are_the_ones_odoo_composes(self):
         """The reminders the dispatch queues (the kept compilation) are the emails Odoo's mass
         mailing composer writes without it: same subject, body, sender and recipients."""
