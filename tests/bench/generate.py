@@ -153,34 +153,38 @@ def customer_delays(customers, seed=43):
     1-2 months late). Drawn from their own random generator: the rest of the ledger is the same."""
     rng = random.Random(seed)
     profiles = [(0.1, (-6, -1)), (0.35, (0, 4)), (0.35, (7, 21)), (0.2, (30, 60))]
-    delays = {}
-    for customer in customers:
-        draw, low, high = rng.random(), 0, 0
-        for share, (low, high) in profiles:
+
+    def profile(draw):
+        for share, bounds in profiles:
             if draw < share:
-                break
+                return bounds
             draw -= share
-        delays[customer.id] = rng.randint(low, high)
-    return delays
+        return profiles[-1][1]
+
+    return {customer.id: rng.randint(*profile(rng.random())) for customer in customers}
 
 
 def pay_invoices(env, invoices, today, rng):
     """Pay about 30 % of the invoices, a third of them partly, with real posted payments, each
-    customer by its own usual delay after the due date (``customer_delays``) give or take 3 days."""
+    customer by its own usual delay after the due date (``customer_delays``) give or take 3 days;
+    an invoice its customer would pay after today stays open."""
     Payment = env["account.payment"].with_context(collection_no_refresh=True, tracking_disable=True)
     company = env.company
     journal = env["account.journal"].search([("type", "=", "bank"), ("company_id", "=", company.id)], limit=1)
     chosen = invoices.filtered(lambda m: m.move_type == "out_invoice" and rng.random() < 0.3)
     delays = customer_delays(invoices.partner_id)
     noise = random.Random(44)
-    vals_list = []
+    vals_list, paid = [], invoices.browse()
     for invoice in chosen:
         amount = invoice.amount_residual
         if rng.random() < 0.35:
             amount = invoice.currency_id.round(amount * rng.uniform(0.2, 0.8))
         rng.randint(0, 90)  # the former payment delay: the draws of the rest of the ledger stay the same
         late = delays[invoice.partner_id.id] + noise.randint(-3, 3)
-        paid_on = min(today, max(invoice.invoice_date, invoice.invoice_date_due + timedelta(days=late)))
+        paid_on = max(invoice.invoice_date, invoice.invoice_date_due + timedelta(days=late))
+        if paid_on > today:
+            continue
+        paid |= invoice
         vals_list.append(
             {
                 "payment_type": "inbound",
@@ -199,7 +203,7 @@ def pay_invoices(env, invoices, today, rng):
         batch.action_post()
         payments |= batch
     plan = []
-    for invoice, payment in zip(chosen, payments, strict=True):
+    for invoice, payment in zip(paid, payments, strict=True):
         lines = (invoice.line_ids | payment.move_id.line_ids).filtered(
             lambda line: line.account_id.account_type == "asset_receivable" and not line.reconciled
         )

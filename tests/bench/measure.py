@@ -118,7 +118,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-c", "--conf", required=True)
     parser.add_argument("-d", "--database", required=True)
-    parser.add_argument("--measure", required=True, choices=["refresh", "run1", "run2", "dispatch", "aging", "floor", "backtest"])
+    parser.add_argument(
+        "--measure", required=True, choices=["refresh", "run1", "run2", "dispatch", "aging", "floor", "backtest"]
+    )
     parser.add_argument("--date", help="run date (default today)")
     parser.add_argument("--profile", help="write a cProfile dump of the operation to this file")
     parser.add_argument("--worker", action="store_true", help="dispatch: one of several cron workers at once")
