@@ -35,7 +35,7 @@ class CollectionCashForecastReport(models.Model):
         readonly=True,
     )
     expected_date = fields.Date(string="Expected Payment", readonly=True)
-    due_date = fields.Date(string="Due Date", readonly=True)
+    due_date = fields.Date(readonly=True)
     amount = fields.Monetary(string="Expected Amount", readonly=True)
 
     _depends = {
