@@ -88,15 +88,22 @@ class AccountMove(models.Model):
         "until it ends. Follows those agreements.",
     )
     # the expected payment date: set by the daily run only (engine/expected_dates.py)
-    collection_expected_date = fields.Date(
-        string="Expected Payment",
+    collection_expected_base_date = fields.Date(
+        string="Expected Payment (as Computed)",
         readonly=True,
         copy=False,
         index="btree_not_null",
-        help="When the customer is expected to pay this open invoice, as of the last collections run: "
-        "the promised date of an open promise, the installment of an active payment plan, the deadline "
-        "of a settlement offer, else the due date plus the customer's usual days late. Never before the "
-        "run date.",
+        help="The expected payment date as the last collections run computed it from its source, which "
+        "may have passed since (the customer is late on it). Stored as computed, so that only a change "
+        "of the promises, plans, offers or payment history rewrites it, not the passing days.",
+    )
+    collection_expected_date = fields.Date(
+        string="Expected Payment",
+        compute="_compute_collection_expected_date",
+        help="When the customer is expected to pay this open invoice: the promised date of an open promise, "
+        "the installment of an active payment plan, the deadline of a settlement offer, else the due date "
+        "plus the customer's usual days late; today when that date has passed. Computed by the collections "
+        "run.",
     )
     collection_expected_source = fields.Selection(
         [
@@ -196,6 +203,15 @@ class AccountMove(models.Model):
             level_id, date = last.get(move.id, (False, False))
             move.collection_level_id = level_id
             move.collection_last_date = date and fields.Date.context_today(move, date)
+
+    @api.depends("collection_expected_base_date")
+    @api.depends_context("collection_date")
+    def _compute_collection_expected_date(self):
+        """The date the run computed, never before today (a date passed: expected any day now)."""
+        today = collection_today(self)
+        for move in self:
+            base = move.collection_expected_base_date
+            move.collection_expected_date = base and max(base, today)
 
     @api.constrains("collection_blocked", "collection_blocked_reason")
     def _check_collection_blocked_reason(self):
@@ -360,12 +376,13 @@ class AccountMove(models.Model):
     def _check_collection_hold_untouched(self, vals_list):
         """The hold follows the agreements on the invoice: nobody sets it, not even the superuser.
         Nor the expected payment date, which the daily run sets (through the write layer)."""
-        expected = {"collection_expected_date", "collection_expected_source"}
+        expected = {"collection_expected_date", "collection_expected_base_date", "collection_expected_source"}
         if any(expected & vals.keys() for vals in vals_list):
             raise AccessError(
                 self.env._(
                     "Invoice %(invoices)s: the expected payment date (collection_expected_date, "
-                    "collection_expected_source) cannot be set by create or write, the collections run computes "
+                    "collection_expected_base_date, collection_expected_source) cannot be set by create or write, "
+                    "the collections run computes "
                     "it from the promises, payment plans, settlement offers and the customer's payment behaviour. "
                     "Record a promise to pay to set the date the customer gave.",
                     invoices=", ".join(self.mapped("display_name")) or self.env._("(new)"),

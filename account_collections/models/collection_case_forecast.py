@@ -19,7 +19,7 @@ class CollectionCase(models.Model):
     @api.model
     def get_cash_forecast(self, weeks=13, company_ids=None):
         """What the open customer invoices should bring in, week by week, from their expected
-        payment dates (``account.move.collection_expected_date``, set by the daily run).
+        payment dates (``account.move.collection_expected_base_date``, set by the daily run).
 
         Weeks start on Monday, the first one this week. Amounts are the invoices' open amounts in
         the currency of the current company (each company's amounts converted at today's rate).
@@ -57,8 +57,8 @@ class CollectionCase(models.Model):
                 SELECT (f.day - %(monday)s::date) / 7 AS week, f.source, SUM(f.amount * rate.rate)
                   FROM (
                       SELECT m.company_id,
-                             GREATEST(%(today)s::date,
-                                      COALESCE(m.collection_expected_date, m.invoice_date_due, m.invoice_date)) AS day,
+                             GREATEST(%(today)s::date, COALESCE(m.collection_expected_base_date,
+                                                                m.invoice_date_due, m.invoice_date)) AS day,
                              COALESCE(m.collection_expected_source, 'behaviour') AS source,
                              m.amount_residual_signed AS amount
                         FROM account_move m

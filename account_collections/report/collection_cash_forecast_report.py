@@ -8,7 +8,7 @@ class CollectionCashForecastReport(models.Model):
     """The cash-in forecast: one row per open customer invoice, on the date it is expected to be paid.
 
     The expected payment date and its source are those the daily run set on the invoice
-    (``account.move.collection_expected_date``); a date already past counts today, an invoice
+    (``account.move.collection_expected_base_date``); a date already past counts today, an invoice
     posted since the last run counts on its due date (today if past). Amounts are the open
     amounts in company currency. Today is the database's current date (UTC).
     """
@@ -40,7 +40,7 @@ class CollectionCashForecastReport(models.Model):
 
     _depends = {
         "account.move": [
-            "collection_expected_date",
+            "collection_expected_base_date",
             "collection_expected_source",
             "collection_case_id",
             "commercial_partner_id",
@@ -60,8 +60,8 @@ class CollectionCashForecastReport(models.Model):
             SELECT m.id, m.id AS move_id, m.commercial_partner_id AS partner_id, c.user_id,
                    m.collection_case_id AS case_id, m.company_id,
                    COALESCE(m.collection_expected_source, 'behaviour') AS source,
-                   GREATEST(CURRENT_DATE,
-                            COALESCE(m.collection_expected_date, m.invoice_date_due, m.invoice_date)) AS expected_date,
+                   GREATEST(CURRENT_DATE, COALESCE(m.collection_expected_base_date,
+                                                   m.invoice_date_due, m.invoice_date)) AS expected_date,
                    m.invoice_date_due AS due_date,
                    m.amount_residual_signed AS amount
               FROM account_move m

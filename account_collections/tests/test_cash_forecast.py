@@ -111,7 +111,9 @@ class TestExpectedDates(ForecastCommon):
             settlement.action_offer()
         return settlement
 
-    def assertExpected(self, invoice, day, source):
+    def assertExpected(self, invoice, day, source, today=DAY):
+        """The expected date the invoice shows on ``today`` (never before it), and its source."""
+        invoice = invoice.with_context(collection_date=today)
         self.assertEqual(
             (invoice.collection_expected_date, invoice.collection_expected_source),
             (day, source),
@@ -144,9 +146,20 @@ class TestExpectedDates(ForecastCommon):
     def test_never_before_today(self):
         self._run(DAY)
         # due 20 days ago, usually 2 days late: expected today, then the next day if still unpaid
+        self.assertEqual(self.regular_late.collection_expected_base_date, DAY - timedelta(days=18))
         self.assertExpected(self.regular_late, DAY, "behaviour")
-        self._run(DAY + timedelta(days=1))
-        self.assertExpected(self.regular_late, DAY + timedelta(days=1), "behaviour")
+        written = self.regular_late.write_date
+        with at(DAY + timedelta(days=1)):
+            changed = self.env["collection.engine"]._expected_dates(
+                self.env["collection.engine"]._new_run(DAY + timedelta(days=1), self.company)
+            )
+        self.assertEqual(changed, 0, "the passing days rewrite no invoice")
+        self.assertEqual(self.regular_late.write_date, written)
+        self.assertExpected(self.regular_late, DAY + timedelta(days=1), "behaviour", today=DAY + timedelta(days=1))
+        # and the forecast counts it today
+        with at(DAY + timedelta(days=1)):
+            forecast = self.env["collection.case"].get_cash_forecast(weeks=1, company_ids=self.company.ids)
+        self.assertGreaterEqual(forecast["weeks"][0]["expected"], 300.0)
 
     # ------------------------------------------------------------------ agreements
     def test_open_promise_gives_its_date_then_behaviour_again(self):
@@ -196,6 +209,8 @@ class TestExpectedDates(ForecastCommon):
             self.regular_open.with_user(self.collection_manager).write({"collection_expected_date": DAY})
         with self.assertRaisesRegex(AccessError, "collections run computes it"):
             self.regular_open.sudo().write({"collection_expected_source": "promise"})
+        with self.assertRaisesRegex(AccessError, "collections run computes it"):
+            self.regular_open.sudo().write({"collection_expected_base_date": DAY})
 
     # ------------------------------------------------------------------ forecast
     def _open_invoices(self):
@@ -255,7 +270,7 @@ class TestExpectedDates(ForecastCommon):
         with at(DAY):
             fresh = self._invoice(self.stranger, -3, 70.0)
             forecast = self.env["collection.case"].get_cash_forecast(company_ids=self.company.ids)
-        self.assertFalse(fresh.collection_expected_date)
+        self.assertFalse(fresh.collection_expected_base_date)
         self.assertEqual(len(forecast["weeks"]), 13)
         self.assertAlmostEqual(
             forecast["total_open"], sum(self._open_invoices().mapped("amount_residual_signed")), places=2
