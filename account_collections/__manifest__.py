@@ -70,6 +70,7 @@
         "views/collection_agreement_report_views.xml",
         "views/collection_dispute_report_views.xml",
         "views/collection_workload_report_views.xml",
+        "views/collection_cash_forecast_report_views.xml",
         "views/menus.xml",
         "report/open_items_table.xml",
         "report/report_collection_letter.xml",

@@ -40,6 +40,7 @@ DECISIONS = {
     ("collection.aged.receivable", "get_aging"): USER,
     ("collection.kpi.month", "get_kpis"): USER,
     ("collection.case", "get_dashboard_data"): USER,
+    ("collection.case", "get_cash_forecast"): USER,
     ("collection.aged.receivable.wizard", "action_open"): USER,
     ("collection.aged.receivable.wizard", "action_print_pdf"): USER,
     ("collection.aged.receivable.wizard", "action_export_xlsx"): USER,

@@ -87,6 +87,9 @@ def test_bench_quick_variant_prints_its_measures():
     dispatch = lines["dispatch"]["result"]
     assert dispatch["queued"] > 0 and dispatch["failed"] == 0, "the first run's reminder emails are rendered"
     assert dispatch["queued"] + dispatch["skipped"] < first["result"]["queued"], "letters are not emails"
+    backtest = lines["backtest"]["result"]
+    assert backtest["invoices"] > 0 and backtest["expected_dates_s"] is not None
+    assert backtest["mae_behaviour_days"] < backtest["mae_naive_days"], "the forecast beats the due date"
     summary = lines["summary"]
     assert set(summary["targets"]) == {
         "refresh_plus_first_run_s",

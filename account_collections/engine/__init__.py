@@ -4,9 +4,9 @@
 step is a method in the file named after it, taking the run object (``run.py``, ``EngineRun``:
 the run date, the companies, a collector's click, the counts...) and the cases it works on:
 
-refresh (``refresh.py``) -> settle agreements (``settle_agreements.py``) -> log paused
-(``log_paused.py``) -> select due (``select_due.py``) -> for each batch: lock batch
-(``lock_batch.py``) -> guards (``guards.py``) -> execute levels (``execute_levels.py``) ->
+refresh (``refresh.py``) -> settle agreements (``settle_agreements.py``) -> expected payment
+dates (``expected_dates.py``) -> log paused (``log_paused.py``) -> select due (``select_due.py``)
+-> for each batch: lock batch (``lock_batch.py``) -> guards (``guards.py``) -> execute levels (``execute_levels.py``) ->
 group reminders (``group_reminders.py``) -> channels (``channel_email.py``, ``channel_letter.py``, ``channel_fees.py``,
 ``channel_activity.py``; ``account_collections_sms`` adds ``_run_sms``) -> log (``log.py``) ->
 scheduled statements (``send_statements.py``) -> retry failed renders (``retry_failed.py``) ->

@@ -9,6 +9,7 @@ from .channel_fees import FeesChannel
 from .channel_letter import LetterChannel
 from .consumers import ConsumerRules
 from .execute_levels import ExecuteLevelsStep
+from .expected_dates import ExpectedDatesStep
 from .group_reminders import GroupRemindersStep
 from .guards import GuardsStep
 from .lock_batch import LockBatchStep
@@ -45,6 +46,7 @@ _KEPT_IN_CACHE = frozenset(
 class CollectionEngine(
     RefreshStep,
     SettleAgreementsStep,
+    ExpectedDatesStep,
     LogPausedStep,
     SelectDueStep,
     LockBatchStep,
@@ -95,6 +97,7 @@ class CollectionEngine(
         self = self.with_context(collection_date=run.today)
         self._refresh(run)
         self._settle_agreements(run)
+        self._expected_dates(run)
         self._log_paused(run)
         due_ids = self._select_due(run)
         run.due_ids.update(due_ids)

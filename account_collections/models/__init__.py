@@ -3,6 +3,7 @@ from . import collection_stage
 from . import collection_policy
 from . import collection_level
 from . import collection_case
+from . import collection_case_forecast
 from . import collection_agreement_mixin
 from . import collection_event
 from . import collection_reference_rate

@@ -99,6 +99,36 @@ class AccountMove(models.Model):
         help="An open promise, payment plan, settlement offer or dispute covers this invoice: no reminder "
         "until it ends. Follows those agreements.",
     )
+    # the expected payment date: set by the daily run only (engine/expected_dates.py)
+    collection_expected_base_date = fields.Date(
+        string="Expected Payment (as Computed)",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        help="The expected payment date as the last collections run computed it from its source, which "
+        "may have passed since (the customer is late on it). Stored as computed, so that only a change "
+        "of the promises, plans, offers or payment history rewrites it, not the passing days.",
+    )
+    collection_expected_date = fields.Date(
+        string="Expected Payment",
+        compute="_compute_collection_expected_date",
+        help="When the customer is expected to pay this open invoice: the promised date of an open promise, "
+        "the installment of an active payment plan, the deadline of a settlement offer, else the due date "
+        "plus the customer's usual days late; today when that date has passed. Computed by the collections "
+        "run.",
+    )
+    collection_expected_source = fields.Selection(
+        [
+            ("promise", "Promise to pay"),
+            ("plan", "Payment plan"),
+            ("settlement", "Settlement offer"),
+            ("behaviour", "Payment behaviour"),
+        ],
+        string="Expected From",
+        readonly=True,
+        copy=False,
+        help="What the expected payment date comes from.",
+    )
     # the agreements' links to the invoice, seen from the invoice: what the hold depends on
     collection_promise_ids = fields.Many2many(
         "collection.promise",
@@ -185,6 +215,15 @@ class AccountMove(models.Model):
             level_id, date = last.get(move.id, (False, False))
             move.collection_level_id = level_id
             move.collection_last_date = date and fields.Date.context_today(move, date)
+
+    @api.depends("collection_expected_base_date")
+    @api.depends_context("collection_date")
+    def _compute_collection_expected_date(self):
+        """The date the run computed, never before today (a date passed: expected any day now)."""
+        today = collection_today(self)
+        for move in self:
+            base = move.collection_expected_base_date
+            move.collection_expected_date = base and max(base, today)
 
     @api.constrains("collection_blocked", "collection_blocked_reason")
     def _check_collection_blocked_reason(self):
@@ -359,7 +398,20 @@ class AccountMove(models.Model):
         invoices.filtered(lambda m: m.collection_hold != before[m.id])._collection_refresh()
 
     def _check_collection_hold_untouched(self, vals_list):
-        """The hold follows the agreements on the invoice: nobody sets it, not even the superuser."""
+        """The hold follows the agreements on the invoice: nobody sets it, not even the superuser.
+        Nor the expected payment date, which the daily run sets (through the write layer)."""
+        expected = {"collection_expected_date", "collection_expected_base_date", "collection_expected_source"}
+        if any(expected & vals.keys() for vals in vals_list):
+            raise AccessError(
+                self.env._(
+                    "Invoice %(invoices)s: the expected payment date (collection_expected_date, "
+                    "collection_expected_base_date, collection_expected_source) cannot be set by create or write, "
+                    "the collections run computes "
+                    "it from the promises, payment plans, settlement offers and the customer's payment behaviour. "
+                    "Record a promise to pay to set the date the customer gave.",
+                    invoices=", ".join(self.mapped("display_name")) or self.env._("(new)"),
+                )
+            )
         if any("collection_hold" in vals for vals in vals_list):
             raise AccessError(
                 self.env._(

@@ -1403,7 +1403,7 @@ class CollectionCase(models.Model):
         :return: ``{"date", "currency_id", "currency", "total_due", "total_overdue", "buckets": [{"code",
             "label", "amount"}], "recovered_month", "open_cases", "dso_trend": [{"month", "dso", "cei",
             "receivables", "credit_sales"}], "top_overdue": [{"partner_id", "partner", "amount_overdue",
-            "days_overdue", "case_id"}], "disputes_open", "disputes_overdue"}``
+            "days_overdue", "case_id"}], "disputes_open", "disputes_overdue", "cash_forecast": get_cash_forecast()}``
         """
         check_group(self.env, GROUP_USER, self.env._("read the collections dashboard"))
         today = fields.Date.context_today(self)
@@ -1435,6 +1435,7 @@ class CollectionCase(models.Model):
             "open_cases": self.search_count([("state", "=", "open"), ("company_id", "in", companies.ids)]),
             "dso_trend": self._dashboard_dso_trend(companies, rates, today),
             "top_overdue": top_overdue,
+            "cash_forecast": self.get_cash_forecast(),
             **self._dashboard_disputes(companies),
         }
 

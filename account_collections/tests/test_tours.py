@@ -125,6 +125,48 @@ class TestCollectionsTours(TourScreenshotMixin, HttpCase):
         self.assertEqual(case.stage_id.code, "legal", "the level moved the case to its stage")
         self.assertTrue(self._events(case, channel="letter"), "the level queued its letter")
 
+    def test_dashboard_tour(self):
+        """The dashboard's cash forecast after a run: a promise, a customer's usual delay."""
+        promiser = self._customer("Tour Promiser Ltd")
+        promised = self._invoice(promiser, 10, 1200.0)
+        regular = self._customer("Tour Regular Ltd")
+        self._invoice(regular, -10, 600.0)
+        promise = self.env["collection.promise"].create(
+            {
+                "case_id": promised.collection_case_id.id,
+                "invoice_ids": [Command.set(promised.ids)],
+                "amount": 1200.0,
+                "promised_date": self.today + timedelta(days=9),
+            }
+        )
+        promise.action_confirm()
+        self.env["collection.case"].run_collections(company_ids=self.company.ids)
+        self.assertEqual(
+            (promised.collection_expected_date, promised.collection_expected_source),
+            (self.today + timedelta(days=9), "promise"),
+        )
+
+        self.start_tour_screenshot(
+            "/odoo/action-account_collections.action_collection_dashboard",
+            "account_collections_dashboard_tour",
+            "dashboard",
+            login="admin",
+        )
+
+        # what the dashboard showed: the promise in its week, everything open in the total
+        forecast = self.env["collection.case"].with_context(allowed_company_ids=self.company.ids).get_cash_forecast()
+        week = ((self.today + timedelta(days=9)) - (self.today - timedelta(days=self.today.weekday()))).days // 7
+        self.assertGreaterEqual(forecast["weeks"][week]["promised"], 1200.0)
+        open_invoices = self.env["account.move"].search(
+            [
+                ("company_id", "=", self.company.id),
+                ("move_type", "in", ("out_invoice", "out_receipt")),
+                ("state", "=", "posted"),
+                ("payment_state", "in", ("not_paid", "partial")),
+            ]
+        )
+        self.assertAlmostEqual(forecast["total_open"], sum(open_invoices.mapped("amount_residual_signed")), places=2)
+
     def test_portal_tour(self):
         customer = self._customer("Tour Portal Customer")
         first = self._invoice(customer, 20, 600.0)

@@ -12,7 +12,8 @@ BENCH_DROP_TEMPLATE=1 to drop the template at the end (the smoke test does).
    floor and aging (read only), refresh_cases from zero, first run_collections of the day,
    second run the same day, then the dispatch of the first run's queued reminder emails (the
    cron step that renders them) by BENCH_DISPATCH_WORKERS (2) cron workers at once, each in its
-   own process, splitting the queue.
+   own process, splitting the queue; last, the back-test of the cash forecast on the generated
+   history (mean absolute error of the expected payment dates against the due dates).
 3. A last JSON line sums up: ratios to the floor and the targets met or missed, among them
    ``end_to_end_s``: refresh + first run + the dispatch of the first run's emails, from the
    first worker's start to the last one's end.
@@ -29,7 +30,7 @@ import time
 import psycopg2
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-MEASURES = ["floor", "aging", "refresh", "run1", "run2", "dispatch"]
+MEASURES = ["floor", "aging", "refresh", "run1", "run2", "dispatch", "backtest"]
 TARGETS = {
     # name: (limit, unit)
     "refresh_plus_first_run_s": (60.0, "s"),
@@ -209,6 +210,10 @@ def summary(lines, load):
             "emails": dispatch.get("cases"),
             "wall_s": dispatch.get("wall_s"),
             "ms_per_email": round(dispatch["wall_s"] * 1000 / dispatch["cases"], 2) if dispatch.get("cases") else None,
+        },
+        "backtest": {
+            key: (by_measure.get("backtest", {}).get("result") or {}).get(key)
+            for key in ("invoices", "mae_behaviour_days", "mae_naive_days", "expected_dates_s")
         },
         "load": load,
         "cpus": os.cpu_count(),

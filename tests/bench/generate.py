@@ -5,7 +5,8 @@ Usage: python generate.py -c ODOO_CONF -d DB --customers 20000 --invoices 100000
 1. Through the ORM (batched creates, ``_post`` per batch): a seed of customers (several countries
    and languages, emails, mobiles) and posted customer invoices (1-5 lines, taxes, due dates
    over the last 400 days and the next 60, two currencies), some credit notes, and payments for
-   about 30 % of the invoices (partial or full), reconciled as Odoo does.
+   about 30 % of the invoices (partial or full), reconciled as Odoo does, each customer paying
+   by its own usual delay after the due date (early, on time, weeks or months late).
 2. In bulk with SQL: the seed is replicated (INSERT ... SELECT) until the requested size, with new
    customers, move names and sequence numbers, dates shifted a few days back, and the
    reconciliations (partials, full reconciles, payments) of each copy pointing at that copy's
@@ -146,17 +147,44 @@ def create_invoices(env, customers, count, today, rng, currencies, taxes):
     return moves
 
 
+def customer_delays(customers, seed=43):
+    """{customer id: the days late it usually pays}: each customer has its own habit, as in a real
+    ledger (a tenth pay a few days early, a third about on time, a third 1-3 weeks late, the rest
+    1-2 months late). Drawn from their own random generator: the rest of the ledger is the same."""
+    rng = random.Random(seed)
+    profiles = [(0.1, (-6, -1)), (0.35, (0, 4)), (0.35, (7, 21)), (0.2, (30, 60))]
+
+    def profile(draw):
+        for share, bounds in profiles:
+            if draw < share:
+                return bounds
+            draw -= share
+        return profiles[-1][1]
+
+    return {customer.id: rng.randint(*profile(rng.random())) for customer in customers}
+
+
 def pay_invoices(env, invoices, today, rng):
-    """Pay about 30 % of the invoices, a third of them partly, with real posted payments."""
+    """Pay about 30 % of the invoices, a third of them partly, with real posted payments, each
+    customer by its own usual delay after the due date (``customer_delays``) give or take 3 days;
+    an invoice its customer would pay after today stays open."""
     Payment = env["account.payment"].with_context(collection_no_refresh=True, tracking_disable=True)
     company = env.company
     journal = env["account.journal"].search([("type", "=", "bank"), ("company_id", "=", company.id)], limit=1)
     chosen = invoices.filtered(lambda m: m.move_type == "out_invoice" and rng.random() < 0.3)
-    vals_list = []
+    delays = customer_delays(invoices.partner_id)
+    noise = random.Random(44)
+    vals_list, paid = [], invoices.browse()
     for invoice in chosen:
         amount = invoice.amount_residual
         if rng.random() < 0.35:
             amount = invoice.currency_id.round(amount * rng.uniform(0.2, 0.8))
+        rng.randint(0, 90)  # the former payment delay: the draws of the rest of the ledger stay the same
+        late = delays[invoice.partner_id.id] + noise.randint(-3, 3)
+        paid_on = max(invoice.invoice_date, invoice.invoice_date_due + timedelta(days=late))
+        if paid_on > today:
+            continue
+        paid |= invoice
         vals_list.append(
             {
                 "payment_type": "inbound",
@@ -165,7 +193,7 @@ def pay_invoices(env, invoices, today, rng):
                 "amount": amount,
                 "currency_id": invoice.currency_id.id,
                 "journal_id": journal.id,
-                "date": min(today, invoice.invoice_date + timedelta(days=rng.randint(0, 90))),
+                "date": paid_on,
                 "memo": invoice.name,
             }
         )
@@ -175,7 +203,7 @@ def pay_invoices(env, invoices, today, rng):
         batch.action_post()
         payments |= batch
     plan = []
-    for invoice, payment in zip(chosen, payments, strict=True):
+    for invoice, payment in zip(paid, payments, strict=True):
         lines = (invoice.line_ids | payment.move_id.line_ids).filtered(
             lambda line: line.account_id.account_type == "asset_receivable" and not line.reconciled
         )

@@ -1,7 +1,7 @@
 """Measure one engine operation on a benchmark database, in this process; print one JSON line.
 
-Usage: python measure.py -c ODOO_CONF -d DB --measure refresh|run1|run2|dispatch|aging|floor [--date YYYY-MM-DD]
-       [--worker]
+Usage: python measure.py -c ODOO_CONF -d DB --measure refresh|run1|run2|dispatch|aging|floor|backtest
+       [--date YYYY-MM-DD] [--worker]
 
 - refresh: ``collection.case.refresh_cases()`` (from zero on a fresh copy);
 - run1 / run2: ``collection.case.run_collections(date)``, the first and second run of the day
@@ -12,7 +12,12 @@ Usage: python measure.py -c ODOO_CONF -d DB --measure refresh|run1|run2|dispatch
   does, so the workers split the queue (``FOR UPDATE SKIP LOCKED``); the line gives its start and
   end (``started``/``ended``, epoch seconds) for ``bench.py`` to sum the workers up;
 - aging: ``collection.aged.receivable.get_aging()`` over the whole ledger, when the model exists;
-- floor: one plain SQL scan of the open receivable lines, grouped by customer.
+- floor: one plain SQL scan of the open receivable lines, grouped by customer;
+- backtest: the cash forecast's back-test (``collection.engine._forecast_backtest``): for the
+  invoices fully paid in the last 90 days, the mean absolute error in days of the payment-behaviour
+  forecast made on their posting date (``mae_behaviour_days``) and of the naive one, the due date
+  (``mae_naive_days``); then the time the run's expected-dates step takes to compute the dates of
+  every open invoice (``expected_dates_s``).
 
 Counted: wall time of the operation (commit included), SQL queries it ran (every cursor of the
 process), peak RSS of the process, and the collection events it created.
@@ -82,6 +87,22 @@ def operation(env, measure, run_date, worker=False):
             return {"rows": rows}, scalar(env.cr, "SELECT COUNT(*) FROM collection_case WHERE state = 'open'")
 
         return aging, None
+    if measure == "backtest":
+        if not hasattr(env["collection.engine"], "_forecast_backtest"):
+            return None, "skipped: no expected payment dates in this version"
+
+        def backtest():
+            # the back-test of the forecast on the generated history, then the cost of the daily
+            # step's computation over every open invoice (what the run pays whatever changed)
+            Engine = env["collection.engine"].sudo()
+            companies = env["res.company"].sudo().search([])
+            result = Engine._forecast_backtest(companies, day)
+            started = time.perf_counter()
+            open_count = len(Engine._expected_dates_of(companies, day))
+            result.update(expected_dates_s=round(time.perf_counter() - started, 3), open_invoices=open_count)
+            return result, result["invoices"]
+
+        return backtest, None
     if measure == "floor":
 
         def floor():
@@ -97,7 +118,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-c", "--conf", required=True)
     parser.add_argument("-d", "--database", required=True)
-    parser.add_argument("--measure", required=True, choices=["refresh", "run1", "run2", "dispatch", "aging", "floor"])
+    parser.add_argument(
+        "--measure", required=True, choices=["refresh", "run1", "run2", "dispatch", "aging", "floor", "backtest"]
+    )
     parser.add_argument("--date", help="run date (default today)")
     parser.add_argument("--profile", help="write a cProfile dump of the operation to this file")
     parser.add_argument("--worker", action="store_true", help="dispatch: one of several cron workers at once")

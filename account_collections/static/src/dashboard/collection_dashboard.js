@@ -10,7 +10,8 @@ const CHART_PADDING = 20;
 
 /**
  * Collections dashboard: what is owed and overdue, by bucket, what came in this month, the DSO trend,
- * the open disputes (and those past their deadline) and the customers owing the most. All figures come from one call to
+ * the open disputes (and those past their deadline), the customers owing the most and the cash-in forecast by
+ * week. All figures come from one call to
  * collection.case.get_dashboard_data().
  */
 export class CollectionDashboard extends Component {
@@ -38,6 +39,41 @@ export class CollectionDashboard extends Component {
 
     bucketWidth(bucket) {
         return `${Math.round((Math.abs(bucket.amount) / this.maxBucket) * 100)}%`;
+    }
+
+    get forecast() {
+        return this.state.data.cash_forecast;
+    }
+
+    get maxForecastWeek() {
+        return Math.max(1, ...this.forecast.weeks.map((week) => week.expected));
+    }
+
+    /** Heights (CSS percentages) of a week's stacked bar: promised, planned, the rest (behaviour, settlements). */
+    forecastBar(week) {
+        const share = (amount) => `${Math.max(0, (amount / this.maxForecastWeek) * 100).toFixed(1)}%`;
+        return {
+            promised: share(week.promised),
+            planned: share(week.planned),
+            other: share(week.expected - week.promised - week.planned),
+        };
+    }
+
+    weekLabel(week) {
+        return week.week_start.slice(5);
+    }
+
+    forecastTitle(week) {
+        return _t("Week of %(week)s: %(expected)s (promised %(promised)s, planned %(planned)s)", {
+            week: week.week_start,
+            expected: this.money(week.expected),
+            promised: this.money(week.promised),
+            planned: this.money(week.planned),
+        });
+    }
+
+    openForecast() {
+        return this.action.doAction("account_collections.action_collection_cash_forecast_report");
     }
 
     get dsoPoints() {
