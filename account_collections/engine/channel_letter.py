@@ -1,6 +1,6 @@
 class LetterChannel:
     """Channel: the level's letter, queued for *Letters to Print*; also the letter in place of the
-    email of a level when the customer's email address bounced."""
+    email of a level when the customer's email address bounced and no other recipient is left."""
 
     __slots__ = ()  # like a model class (see CollectionEngine)
 
@@ -13,7 +13,14 @@ class LetterChannel:
             )
         if not level.send_email:
             return []
-        bounced = cases.filtered(lambda case: (case._channel_block_reason("email") or ("",))[0] == "bounced")
+        # the customers whose own address bounced, and no other recipient left to email
+        flagged = cases.filtered(lambda case: case.partner_id.message_bounce)
+        if not flagged:
+            return []
+        recipients = flagged._collection_recipients({case.id: level for case in flagged})
+        bounced = flagged.filtered(
+            lambda case: (case._channel_block_reason("email", recipients) or ("",))[0] == "bounced"
+        )
         if not bounced:
             return []
         return self._queue_contacts(

@@ -157,17 +157,20 @@ class ResPartner(models.Model):
             return "do_not_contact", self.env._("Customer marked do not contact")
         if self[f"collection_{channel}_opt_out"]:
             return "opt_out", self.env._("Customer opted out of %(channel)s", channel=channel)
-        if channel == "email" and email_to is not None and not email_to:
-            return "no_address", self.env._(
-                "No email address to send the reminder to: the collections contact, the invoice addresses "
-                "and the customer have none, or theirs bounced or are blacklisted"
-            )
-        if channel == "email" and email_to is None and not self.email:
+        if channel != "email" or email_to:
+            return False
+        # no recipient left, or the email goes to the customer itself: say why
+        if email_to is None and not self.email:
             return "no_address", self.env._("Customer has no email address")
-        if channel == "email" and self.message_bounce:
+        if self.email and self.message_bounce:
             return "bounced", self.env._(
                 "The email address %(email)s bounced: correct it on the customer (reminders go by letter until then)",
                 email=self.email,
+            )
+        if email_to is not None:
+            return "no_address", self.env._(
+                "No email address to send the reminder to: the collections contact, the invoice addresses "
+                "and the customer have none, or theirs bounced or are blacklisted"
             )
         return False
 

@@ -193,6 +193,7 @@ class TestDemoData(TransactionCase):
                 ("company_id", "=", self.env.ref("base.main_company").id),
                 ("channel", "=", "email"),
                 ("direction", "=", "inbound"),
+                ("kind", "=", False),
             ]
         )
         self.assertEqual(len(replies), 1, "one customer answered the run's reminder")

@@ -393,3 +393,20 @@ class TestReplies(CollectionsCommon, MockEmail):
         self.customer.email = "accounts@golf.example.com"
         self.assertEqual(self.customer.message_bounce, 0)
         self.assertFalse(case._channel_block_reason("email"))
+
+    def test_after_a_bounce_the_next_reminder_goes_to_the_next_address(self):
+        accounts = self.env["res.partner"].create(
+            {"name": "Golf Accounts", "type": "invoice", "parent_id": self.customer.id, "email": "inv@golf.example.com"}
+        )
+        case, reminder = self._send_first_reminder()
+        self.assertIn("inv@golf.example.com", reminder.email_to, "the invoice address receives the first reminder")
+        self._bounce(reminder, email="inv@golf.example.com")
+        self.assertEqual((reminder.state, reminder.reason_code), ("failed", "bounced"))
+        self.assertEqual(accounts.message_bounce, 1)
+        self._run(SECOND)
+        second = self._events(case, level_id=self.policy.level_ids[1].id)
+        email = second.filtered(lambda e: e.channel == "email")
+        self.assertEqual(email.state, "queued")
+        self.assertIn("ap@golf.example.com", email.email_to, "the customer's own address is next")
+        self.assertNotIn("inv@golf.example.com", email.email_to)
+        self.assertFalse(second.filtered(lambda e: e.channel == "letter"), "an address is left: no letter")
