@@ -6,6 +6,7 @@ the run date, the companies, a collector's click, the counts...) and the cases i
 
 refresh (``refresh.py``) -> settle agreements (``settle_agreements.py``) -> expected payment
 dates (``expected_dates.py``) -> log paused (``log_paused.py``) -> select due (``select_due.py``)
+-> their addresses (``group_reminders.py``, ``_resolve_addresses``)
 -> for each batch: lock batch (``lock_batch.py``) -> guards (``guards.py``) -> execute levels (``execute_levels.py``) ->
 group reminders (``group_reminders.py``) -> channels (``channel_email.py``, ``channel_letter.py``, ``channel_fees.py``,
 ``channel_activity.py``; ``account_collections_sms`` adds ``_run_sms``) -> log (``log.py``) ->

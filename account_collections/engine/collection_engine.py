@@ -1,3 +1,4 @@
+import itertools
 import logging
 
 from odoo import models, modules
@@ -101,6 +102,7 @@ class CollectionEngine(
         self._log_paused(run)
         due_ids = self._select_due(run)
         run.due_ids.update(due_ids)
+        self._resolve_addresses(run)
         self._commit(run)  # the cron keeps the refreshed cases, whatever happens to the batches
         self._in_batches(run, due_ids, self._run_batch, progress=True, together=run.due_customers)
         self._send_statements(run)
@@ -180,18 +182,24 @@ class CollectionEngine(
             self._commit(run, (done, len(case_ids) - done) if progress else None)
 
     def _split_batches(self, case_ids, together=None):
-        """``case_ids`` in batches of the batch size, consecutive ids of one key in ``together``
-        never split across two."""
+        """``case_ids`` in batches of at most the batch size, consecutive ids of one key in
+        ``together`` never split across two: a batch ends before a key's ids that would not fit
+        (a key with more ids than the batch size has a batch of its own). A batch never grows past
+        the size, so the ORM reads each of its models in one query (it prefetches by 1,000)."""
         size = self._batch_size()
         if not together:
             yield from split_every(size, case_ids)
             return
         batch = []
-        for case_id in case_ids:
-            if len(batch) >= size and together.get(case_id) != together.get(batch[-1]):
+        for _key, group in itertools.groupby(case_ids, key=together.get):
+            group = list(group)
+            if batch and len(batch) + len(group) > size:
                 yield batch
                 batch = []
-            batch.append(case_id)
+            batch += group
+            if len(batch) >= size:
+                yield batch
+                batch = []
         if batch:
             yield batch
 

@@ -12,6 +12,18 @@ class GroupRemindersStep:
 
     __slots__ = ()  # like a model class (see CollectionEngine)
 
+    def _resolve_addresses(self, run):
+        """Who the reminders of the run's due customers go to (see
+        ``res.partner._collection_email_recipients``), for all of them at once: their two
+        fields the resolution reads in one query, the addresses in another, where each batch
+        would read them again (``run.addresses``; a batch reads only the Cc its levels ask)."""
+        customer_ids = {partner_id for _company_id, partner_id in run.due_customers.values()}
+        customers = self.env["res.partner"].browse(customer_ids)
+        if not customers:
+            return
+        customers.fetch(["commercial_partner_id", "collection_contact_id"])
+        run.addresses = customers._collection_email_recipients()[0]
+
     def _group_reminders(self, run, levels):
         """Group the batch's reminder emails (``levels``: {case: (level, jumped levels)}) into
         ``run.reminder_leads`` ({case id: its lead's case id}, for the customers with several)
@@ -30,4 +42,6 @@ class GroupRemindersStep:
                     run.reminder_leads[case.id] = lead.id
         if email_levels:
             Case = self.env["collection.case"].with_prefetch([case.id for case in levels])
-            run.recipients.update(Case.browse(list(email_levels))._collection_recipients(email_levels))
+            run.recipients.update(
+                Case.browse(list(email_levels))._collection_recipients(email_levels, addresses=run.addresses)
+            )

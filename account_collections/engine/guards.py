@@ -186,7 +186,9 @@ class GuardsStep:
             # resolved for the batch (see _group_reminders); the cases retried alone resolved here
             missing = cases.filtered(lambda case: case.id not in run.recipients)
             if missing:
-                run.recipients.update(missing._collection_recipients(dict.fromkeys(missing.ids, level)))
+                run.recipients.update(
+                    missing._collection_recipients(dict.fromkeys(missing.ids, level), addresses=run.addresses)
+                )
             recipients = run.recipients
         for case in cases:
             blocked = case._channel_block_reason(channel, recipients)

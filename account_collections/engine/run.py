@@ -32,6 +32,8 @@ class EngineRun:
         activity counter refreshes once per transaction (see ``_notify_activity_users``)
     :param recipients: {case id: who its reminder email goes to and copies}, resolved once per
         batch (see ``_group_reminders``)
+    :param addresses: {customer id: [(partner id, formatted address)]}: who the reminders of
+        the due customers go to, resolved once per run (see ``_resolve_addresses``)
     :param reminder_leads: {case id: the case whose reminder email it goes out with}, for the
         customers with several cases emailed in the batch (see ``_group_reminders``)
     :param working_days: the companies' working-day rules (calendar, public holidays), read once
@@ -51,4 +53,5 @@ class EngineRun:
     activity_users: set = field(default_factory=set)
     working_days: dict = field(default_factory=dict)
     recipients: dict = field(default_factory=dict)
+    addresses: dict = field(default_factory=dict)
     reminder_leads: dict = field(default_factory=dict)

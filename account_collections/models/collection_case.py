@@ -768,7 +768,7 @@ class CollectionCase(models.Model):
         email_to = recipients[self.id]["partner_ids"] if recipients is not None else None
         return self.partner_id._collection_block_reason(channel, email_to=email_to)
 
-    def _collection_recipients(self, levels):
+    def _collection_recipients(self, levels, addresses=None):
         """Who the reminder email of each case goes to and copies, resolved for all the cases in
         one query (see ``res.partner._collection_email_recipients``).
 
@@ -777,6 +777,9 @@ class CollectionCase(models.Model):
         collector (an address already in To, bounced or blacklisted is left out).
 
         :param levels: {case id: collection.level} of the reminder
+        :param addresses: the To addresses of customers resolved already ({customer id: [(partner
+            id, formatted address)]}, see ``collection.engine._resolve_addresses``): when it has
+            every customer of these cases and no Cc is asked, nothing is read
         :return: {case id: {"partner_ids": [To partner ids], "email_to": str,
             "cc": [(Cc partner id, formatted address)], "email_cc": str}}
         """
@@ -790,7 +793,10 @@ class CollectionCase(models.Model):
                 wanted |= case.user_id
             cc_wanted[case.id] = wanted.partner_id
         cc_partners = self.env["res.partner"].union(*cc_wanted.values())
-        to_by_customer, cc_addresses = self.partner_id._collection_email_recipients(cc_partners)
+        if addresses is not None and not cc_partners and all(case.partner_id.id in addresses for case in self):
+            to_by_customer, cc_addresses = addresses, {}
+        else:
+            to_by_customer, cc_addresses = self.partner_id._collection_email_recipients(cc_partners)
         result = {}
         for case in self:
             to = to_by_customer.get(case.partner_id.id, [])

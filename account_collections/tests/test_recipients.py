@@ -251,6 +251,12 @@ class TestRecipients(CollectionsCommon, MockEmail):
         mails = (self._email_events() | self._email_events(other)).mail_mail_id
         self.assertEqual(len(mails), 2)
 
+    def test_batches_keep_a_customers_cases_together_without_growing_past_the_size(self):
+        self.env["ir.config_parameter"].sudo().set_param("account_collections.batch_size", "3")
+        together = {1: "a", 2: "a", 3: "b", 4: "b", 5: "c", 6: "d", 7: "d", 8: "d", 9: "d", 10: "e"}
+        batches = list(self.env["collection.engine"]._split_batches(list(together), together))
+        self.assertEqual(batches, [[1, 2], [3, 4, 5], [6, 7, 8, 9], [10]])
+
     def test_a_customers_cases_stay_in_one_batch(self):
         # a batch of one case: the customer's two cases, with another customer's case between
         # them by id, still go out as one reminder
