@@ -4,7 +4,8 @@ import string
 import lxml.html
 from markupsafe import Markup
 
-from odoo.tools.mail import URL_SKIP_PROTOCOL_REGEX
+from odoo.tools import SQL
+from odoo.tools.mail import URL_SKIP_PROTOCOL_REGEX, validate_url
 from odoo.tools.misc import hmac
 
 from odoo.addons.link_tracker.tools.html import find_links_with_urls_and_labels
@@ -79,25 +80,42 @@ class TrackLinksStep:
         bulk_update(self.env["mail.mail"], bodies)
 
     def _link_trackers(self, titles):
-        """{url: link.tracker} of the collections source, found or made in one go.
+        """{url: link.tracker} of the collections source, found in one query and the missing ones
+        made in one ``create`` (Odoo's ``search_or_create`` builds a domain of one term per url:
+        seconds per dispatch batch).
 
         :param titles: {url: title of a new tracker (the link's text)}
         """
-        urls = list(titles)
-        source = self.env.ref("account_collections.utm_source_collections", raise_if_not_found=False)
-        medium = self.env.ref("utm.utm_medium_email", raise_if_not_found=False)
-        trackers = (
-            self.env["link.tracker"]
-            .sudo()
-            .search_or_create(
-                [
-                    # a title given: the tracker does not fetch the page to read its title
-                    {"url": url, "title": titles[url], "source_id": source.id, "medium_id": medium.id}
-                    for url in urls
-                ]
+        # the urls as link.tracker stores them
+        stored = {url: validate_url(url) for url in titles}
+        wanted = {stored[url]: title for url, title in titles.items()}
+        source = self.env.ref("account_collections.utm_source_collections")
+        medium = self.env.ref("utm.utm_medium_email")
+        Tracker = self.env["link.tracker"].sudo()
+        Tracker.flush_model(["url", "source_id", "medium_id", "campaign_id", "label"])
+        found = dict(
+            self.env.execute_query(
+                SQL(
+                    """
+                    SELECT url, MIN(id) FROM link_tracker
+                     WHERE url = ANY(%s) AND source_id = %s AND medium_id = %s
+                       AND campaign_id IS NULL AND COALESCE(label, '') = ''
+                     GROUP BY url
+                    """,
+                    list(wanted),
+                    source.id,
+                    medium.id,
+                )
             )
         )
-        return dict(zip(urls, trackers, strict=True))
+        # a title given: the tracker does not fetch the page to read its title
+        missing = [url for url in wanted if url not in found]
+        created = Tracker.create(
+            [{"url": url, "title": wanted[url], "source_id": source.id, "medium_id": medium.id} for url in missing]
+        )
+        trackers = {url: Tracker.browse(tracker_id) for url, tracker_id in found.items()}
+        trackers.update(zip(missing, created, strict=True))
+        return {url: trackers[stored[url]] for url in titles}
 
     def _link_codes(self, trackers):
         """{tracker id: its short code}, in one query (``link.tracker.code`` reads one per tracker).

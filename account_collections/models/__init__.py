@@ -28,5 +28,6 @@ from . import collection_write_off
 from . import res_partner_behaviour
 from . import collection_legal_cost
 from . import account_chart_template
+from . import link_tracker
 from . import link_tracker_click
 from . import payment_transaction

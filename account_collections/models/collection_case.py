@@ -818,7 +818,11 @@ class CollectionCase(models.Model):
         the order they are listed; the case alone otherwise."""
         self.ensure_one()
         grouped = self.env.context.get("collection_reminder_cases") or {}
-        return self.browse(grouped.get(self.id) or self.ids)
+        if not grouped:
+            return self
+        # the cases of every reminder of the batch read together (their invoices too), not one by one
+        batch = [case_id for case_ids in grouped.values() for case_id in case_ids]
+        return self.browse(grouped.get(self.id) or self.ids).with_prefetch(batch)
 
     def _dunned_invoices(self):
         """The open invoices a reminder of the case is about."""

@@ -143,6 +143,17 @@ class TestTrackedLinks(CollectionsCommon, HttpCase):
         many = track_queries(12)
         self.assertLessEqual(many, few + 2, f"{few} queries to track 2 reminders, {many} for 12")
 
+    def test_collections_trackers_are_reused_and_stay_unique(self):
+        Engine = self.env["collection.engine"].sudo()
+        url = f"{self.case.get_base_url()}/my/collections?unique=1"
+        first = Engine._link_trackers({url: "Portal"})[url]
+        self.assertEqual(first.source_id, self.env.ref("account_collections.utm_source_collections"))
+        self.assertEqual(Engine._link_trackers({url: "Portal again"})[url], first, "found, not made again")
+        with self.assertRaisesRegex(UserError, "already leads to"):
+            self.env["link.tracker"].create(
+                {"url": url, "title": "Twice", "source_id": first.source_id.id, "medium_id": first.medium_id.id}
+            )
+
 
 @tagged("post_install", "-at_install")
 class TestScheduledStatements(CollectionsCommon):
