@@ -89,9 +89,10 @@ class ExpectedDatesStep:
         _logger.info("Expected payment dates for %s: %s invoices changed", run.today, len(changes))
         return len(changes)
 
-    def _expected_dates_of(self, companies, today):
-        """{invoice id: (expected date, source)} of the open customer invoices of ``companies``,
-        with their customers' history up to ``today`` (the date may be before ``today``)."""
+    def _expected_dates_of(self, companies, today, move_ids=None):
+        """{invoice id: (expected date, source)} of the open customer invoices of ``companies``
+        (of them, ``move_ids`` only when given), with their customers' history up to ``today``
+        (the date may be before ``today``)."""
         result = {}
         for source, dates in (
             ("promise", self._expected_promise_dates(companies)),
@@ -107,10 +108,11 @@ class ExpectedDatesStep:
                    COALESCE(m.invoice_date_due, m.invoice_date, m.date) AS due_date,
                    %(before)s::date AS before_date
               FROM account_move m
-             WHERE %(open)s
+             WHERE %(open)s %(only)s
             """,
             before=today + timedelta(days=1),
             open=self._open_invoices_sql(companies),
+            only=SQL("AND m.id = ANY(%s)", list(move_ids)) if move_ids is not None else SQL(),
         )
         for move_id, (day, _customer) in self._behaviour_dates(targets).items():
             if move_id not in result:

@@ -127,6 +127,22 @@ class TestExpectedDates(ForecastCommon):
         # (9, 8, 7, 6), whose plain median would give 30 days
         self.assertExpected(self.regular_open, DAY + timedelta(days=12), "behaviour")
 
+    def test_a_refresh_linking_many_invoices_sets_their_expected_dates_with_the_links(self):
+        # "many": a batch's worth (the daily run's first refresh of a ledger); one invoice linked by
+        # an interactive refresh waits for the run
+        with at(DAY):
+            single = self._invoice(self.regular, -10, 250.0)
+            self.env["collection.case"].refresh_cases()
+        self.assertFalse(single.collection_expected_base_date, "a few invoices: the run sets them")
+        self.env["ir.config_parameter"].sudo().set_param("account_collections.batch_size", "1")
+        with at(DAY):
+            invoice = self._invoice(self.regular, -10, 250.0)
+            self.env["collection.case"].refresh_cases()
+        self.assertExpected(invoice, DAY + timedelta(days=12), "behaviour")
+        self._run(DAY)
+        self.assertExpected(invoice, DAY + timedelta(days=12), "behaviour")
+        self.assertExpected(single, DAY + timedelta(days=12), "behaviour")
+
     def test_fewer_than_three_paid_takes_the_company_median(self):
         self._run(DAY)
         # the company's nine paid invoices, days late 2 2 2 30 30 30 30 40 40: median 30
