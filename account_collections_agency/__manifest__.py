@@ -3,7 +3,7 @@
 {
     "name": "Collections Agencies",
     "summary": "Hand hopeless cases to external collection agencies and take back status and money",
-    "version": "18.0.2.0.0",
+    "version": "18.0.2.1.0",
     "category": "Accounting/Accounting",
     "website": "https://github.com/odoo-collections/odoo-collections",
     "author": "Odoo Collections contributors",

@@ -3,7 +3,7 @@
 {
     "name": "Collections SMS",
     "summary": "Compliant, traceable SMS reminders for collections",
-    "version": "18.0.2.0.0",
+    "version": "18.0.2.1.0",
     "category": "Accounting/Accounting",
     "website": "https://github.com/odoo-collections/odoo-collections",
     "author": "Odoo Collections contributors",
