@@ -17,7 +17,7 @@ class LetterChannel:
         flagged = cases.filtered(lambda case: case.partner_id.message_bounce)
         if not flagged:
             return []
-        recipients = flagged._collection_recipients({case.id: level for case in flagged})
+        recipients = self._batch_recipients(run, level, flagged)
         bounced = flagged.filtered(
             lambda case: (case._channel_block_reason("email", recipients) or ("",))[0] == "bounced"
         )

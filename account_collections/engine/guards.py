@@ -174,6 +174,16 @@ class GuardsStep:
         recipients = run.recipients[case.id]
         return {"email_to": recipients["email_to"] or None, "email_cc": recipients["email_cc"] or None}
 
+    def _batch_recipients(self, run, level, cases):
+        """Who the reminder emails of ``cases`` go to: resolved for the batch (see
+        ``_group_reminders``); the cases retried alone are resolved here. :return: ``run.recipients``"""
+        missing = cases.filtered(lambda case: case.id not in run.recipients)
+        if missing:
+            run.recipients.update(
+                missing._collection_recipients(dict.fromkeys(missing.ids, level), addresses=run.addresses)
+            )
+        return run.recipients
+
     def _contact_split(self, run, channel, level, cases):
         """Split ``cases`` into those reachable on the channel and skip events for the others
         (opt-out, do not contact, no address).
@@ -181,15 +191,7 @@ class GuardsStep:
         :return: (reachable cases, event values)
         """
         reachable, events = cases.browse(), []
-        recipients = None
-        if channel == "email":
-            # resolved for the batch (see _group_reminders); the cases retried alone resolved here
-            missing = cases.filtered(lambda case: case.id not in run.recipients)
-            if missing:
-                run.recipients.update(
-                    missing._collection_recipients(dict.fromkeys(missing.ids, level), addresses=run.addresses)
-                )
-            recipients = run.recipients
+        recipients = self._batch_recipients(run, level, cases) if channel == "email" else None
         for case in cases:
             blocked = case._channel_block_reason(channel, recipients)
             if blocked:

@@ -1040,11 +1040,14 @@ class CollectionCase(models.Model):
 
     def _collection_is_answer(self, message):
         """A message a collector sends from the case to its followers (*Send message*, or their
-        email reply to it), not a log note."""
+        email reply to it), not a log note; another employee's (a salesperson in copy answering
+        all) is no answer to the customer."""
+        # sudo: the author's groups, whoever posts (the gateway, a collector)
+        users = message.author_id.sudo().with_context(active_test=False).user_ids
         return (
             message.message_type in ("comment", "email")
             and message.subtype_id == self.env.ref("mail.mt_comment")
-            and self._collection_internal_author(message)
+            and any(not user.share and user.has_group(GROUP_USER) for user in users)
         )
 
     def _collection_internal_author(self, message):

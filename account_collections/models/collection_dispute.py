@@ -234,6 +234,24 @@ class CollectionDispute(models.Model):
                 vals["name"] = self.env["ir.sequence"].next_by_code("collection.dispute") or "/"
         return super().create(vals_list)
 
+    def write(self, vals):
+        """What a dispute is about is set while it is a draft; its amount until it is settled (the
+        form's read-only states, for every caller: a credit note and the hold follow them)."""
+        frozen = {"case_id", "invoice_id"} & vals.keys()
+        if not self.env.su and (frozen or "amount" in vals):
+            for dispute in self:
+                settled = dispute.state not in ("draft", "open")
+                if (frozen and dispute.state != "draft") or ("amount" in vals and settled):
+                    raise UserError(
+                        self.env._(
+                            "Dispute %(dispute)s is %(state)s: its invoice and case change only while it is a draft, "
+                            "its amount only until it is settled; open a new dispute instead.",
+                            dispute=dispute.name,
+                            state=dict(DISPUTE_STATES)[dispute.state],
+                        )
+                    )
+        return super().write(vals)
+
     @api.ondelete(at_uninstall=False)
     def _unlink_only_draft(self):
         for dispute in self.filtered(lambda d: d.state != "draft"):

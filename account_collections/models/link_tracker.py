@@ -9,7 +9,7 @@ class LinkTracker(models.Model):
     _inherit = "link.tracker"
 
     def init(self):
-        super().init()
+        result = super().init()
         # the collections look their trackers up by url (engine/track_links.py): a hash index has
         # no length limit, where a btree refuses the longest urls
         self.env.cr.execute("CREATE INDEX IF NOT EXISTS link_tracker_url_hash_index ON link_tracker USING hash (url)")

@@ -1,5 +1,9 @@
+import logging
+
 from odoo import Command, fields, models
 from odoo.tools.misc import format_amount
+
+_logger = logging.getLogger(__name__)
 
 
 class PaymentTransaction(models.Model):
@@ -23,8 +27,18 @@ class PaymentTransaction(models.Model):
         done = self.filtered(lambda tx: tx.state == "done" and tx.collection_plan_line_id)
         if not done:
             return
+        try:
+            # the payment is Odoo's, posted above: a fault of ours must not undo it (the daily run
+            # allocates it to the installments all the same)
+            with self.env.cr.savepoint():
+                done._collection_allocate_installments()
+        except Exception:
+            _logger.exception("Collections: installments of transactions %s not allocated", done.ids)
+
+    def _collection_allocate_installments(self):
+        """Allocate these done transactions to their installments and log them on the cases."""
         # sudo: the transaction is the customer's (or the provider's webhook); the plan is theirs
-        plans = done.sudo().collection_plan_line_id.plan_id.filtered(lambda p: p.state == "active")
+        plans = self.sudo().collection_plan_line_id.plan_id.filtered(lambda p: p.state == "active")
         if not plans:
             return
         today = self.env["collection.case"]._collection_today()
@@ -42,7 +56,7 @@ class PaymentTransaction(models.Model):
                     direction="inbound",
                     invoice_ids=[Command.set(tx.invoice_ids.ids)],
                 )
-                for tx in done.sudo()
+                for tx in self.sudo()
                 if tx.collection_plan_line_id.plan_id in plans
             ]
         )

@@ -439,6 +439,6 @@ class ResPartner(models.Model):
         Partner = self.env["res.partner"].sudo()
         Partner._compute_payment_behaviour(partners.ids)
         Partner._update_risk_scores(partners.ids, today)
-        companies = self.env["res.company"].sudo().search([])  # pylint: disable=no-search-all  # every company
-        Partner._assign_collection_policies(partners.ids, companies, today)
+        # the policies of the user's companies only: behaviour and risk span them all, a policy is per company
+        Partner._assign_collection_policies(partners.ids, self.env.companies, today)
         return True

@@ -93,6 +93,17 @@ class TestDisputeServiceLevel(CollectionsCommon):
             dispute.with_user(self.collector).write({"date_deadline": OPENED + timedelta(days=90)})
         self.assertEqual(dispute.date_deadline, OPENED + timedelta(days=10))
 
+    def test_what_an_open_dispute_is_about_cannot_be_rewritten(self):
+        dispute = self._open(self.invoice, "other", amount=500.0)
+        as_collector = dispute.with_user(self.collector)
+        with self.assertRaisesRegex(UserError, "only while it is a draft"):
+            as_collector.write({"invoice_id": self.other.id})
+        as_collector.amount = 400.0  # still open: the amount may change
+        self._close(dispute, "action_reject", OPENED + timedelta(days=2))
+        with self.assertRaisesRegex(UserError, "only until it is settled"):
+            as_collector.write({"amount": 100.0})
+        self.assertEqual((dispute.invoice_id, dispute.amount), (self.invoice, 400.0))
+
     def test_overdue_disputes_are_flagged_searched_and_counted_on_the_dashboard(self):
         late = self._open(self.invoice, "other", day=OPENED)
         recent = self._open(self.other, "other", day=OPENED + timedelta(days=8))

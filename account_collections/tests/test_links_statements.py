@@ -249,6 +249,20 @@ class TestScheduledStatements(CollectionsCommon):
         with self.assertRaisesRegex(ValidationError, "between 1 and 28"):
             self.customer.with_company(self.company).collection_statement_day = 29
 
+    def test_a_client_cannot_pass_for_the_engine_to_skip_the_guards(self):
+        with freeze_time("2026-03-05 10:00:00"):
+            context = self.case.action_send_statement()["context"]
+        self.customer.do_not_contact = True
+        composer = (
+            self.env["mail.compose.message"]
+            .with_user(self.collector)
+            .with_context(**context, collection_render_once=True)
+            .create({})
+        )
+        with self.assertRaisesRegex(UserError, "Customer marked do not contact"):
+            composer.action_send_mail()
+        self.assertFalse(self._statements())
+
     def test_manual_statement_goes_through_the_guards_and_the_log(self):
         self.customer.do_not_contact = True
         with self.assertRaisesRegex(UserError, "(?s)Not sent:.*Kestrel Kitchens: Customer marked do not contact"):

@@ -236,6 +236,24 @@ class TestReplies(CollectionsCommon, MockEmail):
         counts = self._run(SECOND)
         self.assertEqual(counts["queued"], 1)
 
+    def test_another_employees_email_is_no_answer(self):
+        case, reminder = self._send_first_reminder()
+        self._reply(reminder)
+        salesperson = mail_new_test_user(
+            self.env, login="sales_reply", name="Sally Sales", email="sally@example.com", groups="base.group_user"
+        )
+        # a salesperson in copy answers all: the gateway posts it on the case as superuser
+        with freeze_time(f"{FIRST} 14:00:00"), self.mock_mail_gateway():
+            case.sudo().message_post(
+                body="Forwarding to accounting.",
+                author_id=salesperson.partner_id.id,
+                message_type="email",
+                subtype_xmlid="mail.mt_comment",
+            )
+        self.assertEqual(case.pause_reason, "reply", "only a collector's answer ends the wait")
+        self.assertTrue(case.awaiting_reply_since)
+        self.assertTrue(self._reply_activities(case))
+
     def test_collector_message_ends_pause_and_activity(self):
         case, reminder = self._send_first_reminder()
         self._reply(reminder)

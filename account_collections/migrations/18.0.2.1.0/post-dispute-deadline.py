@@ -15,7 +15,10 @@ def migrate(cr, version):
     disputes = env["collection.dispute"].search(
         [("state", "=", "open"), ("date_deadline", "=", False), ("date_open", "!=", False)]
     )
-    for dispute in disputes:
-        days = dispute.company_id.collection_dispute_sla_days
-        dispute._write_workflow({"date_deadline": dispute.date_open + timedelta(days=days)})
+    # one write per deadline, not per dispute
+    deadlines = disputes.grouped(
+        lambda dispute: dispute.date_open + timedelta(days=dispute.company_id.collection_dispute_sla_days)
+    )
+    for deadline, group in deadlines.items():
+        group._write_workflow({"date_deadline": deadline})
     env.flush_all()
