@@ -13,6 +13,7 @@ class LinkTracker(models.Model):
         # the collections look their trackers up by url (engine/track_links.py): a hash index has
         # no length limit, where a btree refuses the longest urls
         self.env.cr.execute("CREATE INDEX IF NOT EXISTS link_tracker_url_hash_index ON link_tracker USING hash (url)")
+        return result
 
     @api.constrains(*LINK_TRACKER_UNIQUE_FIELDS)
     def _check_unicity(self):
