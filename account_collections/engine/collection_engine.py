@@ -1,8 +1,7 @@
-import itertools
 import logging
 
 from odoo import models, modules
-from odoo.tools import split_every
+from odoo.tools import groupby, split_every
 
 from .channel_activity import ActivityChannel
 from .channel_email import EmailChannel
@@ -191,8 +190,7 @@ class CollectionEngine(
             yield from split_every(size, case_ids)
             return
         batch = []
-        for _key, group in itertools.groupby(case_ids, key=together.get):
-            group = list(group)
+        for _key, group in groupby(case_ids, key=together.get):
             if batch and len(batch) + len(group) > size:
                 yield batch
                 batch = []
